@@ -1,0 +1,32 @@
+//! RON input and output of networks.
+use crate::{IrError, Network, NetworkSpec};
+
+/// RON options shared by every pimzoo file: `Some(x)` may be written `x`.
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME
+            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
+}
+
+/// Parse and validate a network written in RON. `origin` (a file path or a
+/// zoo name) prefixes every error message, which also carries the line and
+/// column of a syntax error or the line of the offending layer.
+pub fn parse_network(text: &str, origin: &str) -> Result<Network, IrError> {
+    let spec: NetworkSpec = ron_options().from_str(text).map_err(|e| IrError::Syntax {
+        origin: origin.to_string(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })?;
+    Network::new(spec).map_err(|e| e.located(origin, Some(text)))
+}
+
+/// The form in which names are compared: lowercase, with `-` and `_` removed,
+/// so `ResNet_18`, `resnet-18` and `resnet18` are one name.
+pub fn normalize_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
