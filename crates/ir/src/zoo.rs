@@ -11,16 +11,49 @@ macro_rules! zoo {
     };
 }
 
-zoo!["lenet5"];
+zoo![
+    "lenet5",
+    "alexnet",
+    "vgg8-cifar10",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "googlenet",
+    "bn-inception",
+    "mobilenet-v2",
+    "msra-1",
+    "msra-2",
+    "msra-3",
+    "neuraltalk",
+    "mlp0",
+    "mlp1",
+    "alphagozero",
+    "alphagozero-40",
+    "autoencoder",
+    "bert-base",
+];
+
+/// Other names of zoo networks: `(alias, file stem)`. Both sides are compared
+/// after [`normalize_name`], so spelling variants need no entry of their own.
+pub const ALIASES: &[(&str, &str)] = &[("vgg8", "vgg8-cifar10"), ("inception-v2", "bn-inception")];
 
 /// The names of all zoo networks, as their files name them.
 pub fn names() -> Vec<&'static str> {
     FILES.iter().map(|(n, _)| *n).collect()
 }
 
-/// Load a zoo network. Names are compared ignoring case, `-` and `_`.
+/// Load a zoo network by file stem or [`ALIASES`] entry. Names are compared
+/// ignoring case, `-` and `_`.
 pub fn get(name: &str) -> Result<Network, IrError> {
-    let key = normalize_name(name);
+    let mut key = normalize_name(name);
+    if let Some((_, target)) = ALIASES.iter().find(|(a, _)| normalize_name(a) == key) {
+        key = normalize_name(target);
+    }
     match FILES.iter().find(|(n, _)| normalize_name(n) == key) {
         Some((file, text)) => parse_network(text, &format!("fixtures/networks/{file}.ron")),
         None => Err(IrError::UnknownNetwork {
