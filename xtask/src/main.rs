@@ -1,1 +1,75 @@
-fn main() {}
+//! pimzoo's command line. It parses arguments and prints; the library does
+//! the work. Run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+#![forbid(unsafe_code)]
+
+mod compare;
+mod explain;
+mod list;
+mod reproduce;
+mod table;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "xtask",
+    about = "pimzoo: PIM and near-memory DNN accelerator models, side by side",
+    version
+)]
+struct Cli {
+    /// Show the tracing spans of each model and layer (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate one workload on every registered model (default: resnet18, inference, batch 1).
+    Compare(compare::Args),
+    /// Check the models against the published numbers of `fixtures/reference/`.
+    Reproduce(reproduce::Args),
+    /// List the networks of the zoo, the accelerators and the presets.
+    List(list::Args),
+    /// Print a model's equations and assumptions in words.
+    Explain(explain::Args),
+}
+
+/// Output formats shared by the commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        None => compare::run(compare::Args::default()),
+        Some(Command::Compare(a)) => compare::run(a),
+        Some(Command::Reproduce(a)) => reproduce::run(a),
+        Some(Command::List(a)) => list::run(a),
+        Some(Command::Explain(a)) => explain::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! `cargo xtask compare`: one or more workloads on the registered models.
+use crate::table::{eng, Table};
+use crate::Format;
+use anyhow::{bail, Context, Result};
+use pimzoo::compare::{compare, Row};
+use pimzoo::ir::{parse_network, zoo, IrError, Network, TensorShape};
+use pimzoo::reference::task_from_name;
+use pimzoo::{builtin_registry, load_preset_file, Accelerator, Precision, Task, Workload};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Zoo network(s), or `all` for the whole zoo (see `cargo xtask list`).
+    #[arg(short, long, value_delimiter = ',')]
+    pub network: Vec<String>,
+    /// A network file in pimzoo's RON format (docs/ir.md); may be repeated.
+    #[arg(long, value_name = "PATH")]
+    pub network_file: Vec<PathBuf>,
+    /// Override the input shape, e.g. `256` (BERT tokens) or `3,32,32`.
+    #[arg(long, value_name = "DIMS", value_delimiter = ',')]
+    pub input: Vec<usize>,
+    #[arg(short, long, value_enum, default_value_t = TaskArg::Inference)]
+    pub task: TaskArg,
+    /// Optimizer of a training step: sgd, momentum, adam, kfac (implies --task training).
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    #[arg(short, long, default_value_t = 1)]
+    pub batch: u64,
+    /// Number formats: fp32, bf16, fp16, int8, fxN, or LOW/HIGH such as 8/32.
+    #[arg(short, long, default_value = "fp32")]
+    pub precision: String,
+    /// Accelerator ids or families (default: every registered model).
+    #[arg(short, long, value_delimiter = ',')]
+    pub arch: Vec<String>,
+    /// A preset file to evaluate as well (fixtures/configs/<family>/*.ron format).
+    #[arg(long, value_name = "PATH")]
+    pub config: Vec<PathBuf>,
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            network: Vec::new(),
+            network_file: Vec::new(),
+            input: Vec::new(),
+            task: TaskArg::Inference,
+            optimizer: None,
+            batch: 1,
+            precision: "fp32".into(),
+            arch: Vec::new(),
+            config: Vec::new(),
+            format: Format::Table,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaskArg {
+    Inference,
+    Training,
+}
+
+/// The network compared when none is named.
+pub const DEFAULT_NETWORK: &str = "resnet18";
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    if args.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    let networks = networks(&args)?;
+    let task = task(&args)?;
+    let precision: Precision = args
+        .precision
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--precision: {e}"))?;
+
+    let registry = builtin_registry();
+    let extra: Vec<Box<dyn Accelerator>> = args
+        .config
+        .iter()
+        .map(|p| load_preset_file(p).map_err(anyhow::Error::from))
+        .collect::<Result<_>>()?;
+    let mut models: Vec<&dyn Accelerator> = if args.arch.is_empty() && !extra.is_empty() {
+        Vec::new()
+    } else if args.arch.is_empty() {
+        registry.iter().collect()
+    } else {
+        registry.select(&args.arch)?
+    };
+    models.extend(extra.iter().map(|m| m.as_ref()));
+
+    let workloads: Vec<Workload> = networks
+        .into_iter()
+        .map(|network| Workload {
+            network,
+            task: task.clone(),
+            batch: args.batch,
+            precision,
+        })
+        .collect();
+    let rows = compare(&models, &workloads);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Csv => print!("{}", flat_table(&rows).csv()),
+        Format::Table => print!("{}", grouped_table(&rows, &workloads)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn task(args: &Args) -> Result<Task> {
+    match (&args.optimizer, args.task) {
+        (Some(o), _) => task_from_name(o).map_err(|e| anyhow::anyhow!("--optimizer: {e}")),
+        (None, TaskArg::Training) => Ok(task_from_name("momentum").expect("a known optimizer")),
+        (None, TaskArg::Inference) => Ok(Task::Inference),
+    }
+}
+
+fn networks(args: &Args) -> Result<Vec<Arc<Network>>> {
+    let mut out: Vec<Network> = Vec::new();
+    for name in &args.network {
+        if name.eq_ignore_ascii_case("all") {
+            out.extend(zoo::all()?);
+        } else {
+            out.push(zoo::get(name)?);
+        }
+    }
+    for path in &args.network_file {
+        let text = std::fs::read_to_string(path).map_err(|e| IrError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        out.push(parse_network(&text, &path.display().to_string())?);
+    }
+    if out.is_empty() {
+        out.push(zoo::get(DEFAULT_NETWORK)?);
+    }
+    if !args.input.is_empty() {
+        let shape = TensorShape::new(args.input.clone());
+        out = out
+            .into_iter()
+            .map(|n| {
+                let name = n.name().to_string();
+                n.with_input(shape.clone())
+                    .with_context(|| format!("--input {shape} on `{name}`"))
+            })
+            .collect::<Result<_>>()?;
+    }
+    Ok(out.into_iter().map(Arc::new).collect())
+}
+
+fn flat_table(rows: &[Row]) -> Table {
+    let mut t = Table::new(&[
+        "id",
+        "network",
+        "task",
+        "batch",
+        "precision",
+        "latency_s",
+        "energy_j",
+        "samples_per_s",
+        "ops_per_s",
+        "ops_per_j",
+        "power_w",
+        "area_mm2",
+        "unsupported",
+    ]);
+    let num = |v: Option<f64>| v.map(|v| format!("{v:e}")).unwrap_or_default();
+    for r in rows {
+        t.push(vec![
+            r.id.clone(),
+            r.network.clone(),
+            r.task.clone(),
+            r.batch.to_string(),
+            r.precision.clone(),
+            num(r.latency_s),
+            num(r.energy_j),
+            num(r.throughput_samples_per_s),
+            num(r.ops_per_s),
+            num(r.ops_per_j),
+            num(r.power_w),
+            num(r.area_mm2),
+            r.unsupported.clone().unwrap_or_default(),
+        ]);
+    }
+    t
+}
+
+fn grouped_table(rows: &[Row], workloads: &[Workload]) -> String {
+    let mut out = String::new();
+    let per = rows.len() / workloads.len().max(1);
+    for (w, chunk) in workloads.iter().zip(rows.chunks(per.max(1))) {
+        let work = w.network.work();
+        out.push_str(&format!(
+            "{} | {} | batch {} | {} | {} MAC/sample, {} params\n\n",
+            w.network.name(),
+            w.task,
+            w.batch,
+            w.precision,
+            si(work.macs as f64),
+            si(work.params as f64),
+        ));
+        let mut t = Table::new(&[
+            "model",
+            "latency",
+            "energy",
+            "samples/s",
+            "ops/s",
+            "ops/J",
+            "power",
+            "area",
+            "note",
+        ])
+        .right(&[1, 2, 3, 4, 5, 6, 7]);
+        for r in chunk {
+            let note = match &r.unsupported {
+                Some(reason) => reason.clone(),
+                None => r
+                    .report
+                    .as_ref()
+                    .map(|rep| dominant_component(rep))
+                    .unwrap_or_default(),
+            };
+            t.push(vec![
+                r.id.clone(),
+                eng(r.latency_s, "s"),
+                eng(r.energy_j, "J"),
+                r.throughput_samples_per_s
+                    .map(si)
+                    .unwrap_or_else(|| "-".into()),
+                eng(r.ops_per_s, "op/s"),
+                eng(r.ops_per_j, "op/J"),
+                eng(r.power_w, "W"),
+                r.area_mm2
+                    .map(|a| format!("{a:.1} mm^2"))
+                    .unwrap_or_else(|| "-".into()),
+                note,
+            ]);
+        }
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+    out
+}
+
+/// "energy mostly <component> (NN %)".
+fn dominant_component(r: &pimzoo::Report) -> String {
+    let total = r.energy().value();
+    r.energy_breakdown()
+        .iter()
+        .max_by(|a, b| a.1.value().total_cmp(&b.1.value()))
+        .map(|(c, e)| format!("energy mostly {c} ({:.0} %)", 100.0 * e.value() / total))
+        .unwrap_or_default()
+}
+
+/// A count with an SI prefix and no unit: `1.81 G`.
+fn si(v: f64) -> String {
+    pimzoo::units::engineering(v, "").trim_end().to_string()
+}
