@@ -221,7 +221,7 @@ fn grouped_table(rows: &[Row], workloads: &[Workload]) -> String {
                 None => r
                     .report
                     .as_ref()
-                    .map(|rep| dominant_component(rep))
+                    .map(dominant_component)
                     .unwrap_or_default(),
             };
             t.push(vec![
