@@ -3,7 +3,7 @@ use crate::table::{eng, Table};
 use crate::Format;
 use anyhow::{bail, Context, Result};
 use pimzoo::compare::{compare, Row};
-use pimzoo::ir::{parse_network, zoo, IrError, Network, TensorShape};
+use pimzoo::ir::{load_network_file, zoo, Network, TensorShape};
 use pimzoo::reference::task_from_name;
 use pimzoo::{builtin_registry, load_preset_file, Accelerator, Precision, Task, Workload};
 use std::path::PathBuf;
@@ -129,11 +129,7 @@ fn networks(args: &Args) -> Result<Vec<Arc<Network>>> {
         }
     }
     for path in &args.network_file {
-        let text = std::fs::read_to_string(path).map_err(|e| IrError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        out.push(parse_network(&text, &path.display().to_string())?);
+        out.push(load_network_file(path)?);
     }
     if out.is_empty() {
         out.push(zoo::get(DEFAULT_NETWORK)?);

@@ -24,6 +24,18 @@ pub(crate) fn infer_layer(
             sources.len()
         )));
     }
+    for (name, shape) in sources {
+        if shape.elements() > MAX_COUNT || shape.dims().iter().any(|&d| d as u64 > MAX_SIZE) {
+            return Err(err(format!(
+                "input `{name}` of shape {shape} is larger than pimzoo counts (at most {MAX_SIZE} per dimension, {MAX_COUNT} elements)"
+            )));
+        }
+    }
+    for (field, v) in op_sizes(op) {
+        if v as u64 > MAX_SIZE {
+            return Err(err(format!("`{field}` = {v} is larger than {MAX_SIZE}")));
+        }
+    }
     let (src, x) = sources[0];
     let mut work = match op {
         Op::Conv2d(c) => conv2d(c, src, x).map_err(err)?,
@@ -48,6 +60,12 @@ pub(crate) fn infer_layer(
             c
         }
     };
+    if work.shape.elements() > MAX_COUNT {
+        return Err(err(format!(
+            "its output {} is larger than pimzoo counts ({MAX_COUNT} elements)",
+            work.shape
+        )));
+    }
     work.work.input_activations = sources.iter().map(|(_, s)| s.elements()).sum();
     work.work.output_activations = work.shape.elements();
     // Until the graph says otherwise, every layer passes its gradient back.
@@ -62,6 +80,60 @@ pub(crate) fn infer_layer(
         w.backward_weight_macs = w.macs;
     }
     Ok((work.shape, work.work))
+}
+
+/// The largest size of one dimension or parameter, and the largest count
+/// (elements, weights, MACs) of one layer. Far beyond any real network; they
+/// keep every product inside 64 bits.
+const MAX_SIZE: u64 = 1 << 32;
+const MAX_COUNT: u64 = 1 << 56;
+
+/// A product of sizes as a count, or an error when it is out of range.
+fn count(factors: &[u64]) -> Result<u64, String> {
+    let v = factors
+        .iter()
+        .fold(1u128, |acc, &f| acc.saturating_mul(f as u128));
+    if v > MAX_COUNT as u128 {
+        Err(format!(
+            "its work ({v}) is larger than pimzoo counts ({MAX_COUNT})"
+        ))
+    } else {
+        Ok(v as u64)
+    }
+}
+
+/// The numeric fields of an operation, for the range check.
+fn op_sizes(op: &Op) -> Vec<(&'static str, usize)> {
+    let hw = |name: &'static str, v: Hw| [(name, v.h), (name, v.w)];
+    match op {
+        Op::Conv2d(c) => {
+            let mut v = vec![("out", c.out), ("groups", c.groups)];
+            v.extend(hw("kernel", c.kernel));
+            v.extend(hw("stride", c.stride));
+            v.extend(hw("padding", c.padding));
+            v.extend(hw("dilation", c.dilation));
+            v
+        }
+        Op::Linear { out, .. } => vec![("out", *out)],
+        Op::MatMul(m) => vec![("heads", m.heads)],
+        Op::Pool(p) => {
+            let mut v: Vec<(&'static str, usize)> = hw("padding", p.padding).to_vec();
+            for (name, x) in [
+                ("kernel", p.kernel),
+                ("stride", p.stride),
+                ("output", p.output),
+            ] {
+                if let Some(x) = x {
+                    v.extend(hw(name, x));
+                }
+            }
+            v
+        }
+        Op::Concat { axis } => vec![("axis", *axis)],
+        Op::Embedding { vocab, dim } => vec![("vocab", *vocab), ("dim", *dim)],
+        Op::Lstm(l) => vec![("hidden", l.hidden)],
+        Op::Activation(_) | Op::Norm(_) | Op::Add | Op::Flatten | Op::Softmax => Vec::new(),
+    }
 }
 
 struct Counted {
@@ -115,8 +187,8 @@ fn window_out(
     dilation: usize,
     ceil: bool,
 ) -> Option<usize> {
-    let span = dilation * (kernel - 1) + 1;
-    let padded = len + 2 * pad;
+    let span = dilation.saturating_mul(kernel - 1).saturating_add(1);
+    let padded = len.saturating_add(pad.saturating_mul(2));
     if padded < span {
         return None;
     }
@@ -127,7 +199,7 @@ fn window_out(
         room / stride + 1
     };
     // As PyTorch and Caffe: the last window must start inside the input or left padding.
-    if ceil && (out - 1) * stride >= len + pad {
+    if ceil && (out - 1).saturating_mul(stride) >= len.saturating_add(pad) {
         out -= 1;
     }
     Some(out)
@@ -174,8 +246,8 @@ fn conv2d(c: &Conv2d, src: &str, x: &TensorShape) -> Result<Counted, String> {
         c.dilation.w,
         "width",
     )?;
-    let weights = (c.out * (cin / c.groups)) as u64 * c.kernel.area();
-    let macs = (ho * wo) as u64 * weights;
+    let weights = count(&[c.out as u64, (cin / c.groups) as u64, c.kernel.area()])?;
+    let macs = count(&[ho as u64, wo as u64, weights])?;
     Ok(Counted {
         shape: TensorShape::new(vec![c.out, ho, wo]),
         work: LayerWork {
@@ -211,13 +283,14 @@ fn linear(
             ));
         }
     }
-    let weights = (features * out) as u64;
+    let weights = count(&[features as u64, out as u64])?;
+    let macs = count(&[rows as u64, weights])?;
     let mut dims = x.dims().to_vec();
     *dims.last_mut().expect("rank checked above") = out;
     Ok(Counted {
         shape: TensorShape::new(dims),
         work: LayerWork {
-            macs: rows as u64 * weights,
+            macs,
             weights,
             params: weights + if bias { out as u64 } else { 0 },
             ..Default::default()
@@ -258,7 +331,7 @@ fn matmul(m: &MatMul, sources: &Sources<'_>) -> Result<Counted, String> {
         }
         b_cols / heads
     };
-    let macs = (heads * rows * n * k) as u64;
+    let macs = count(&[heads as u64, rows as u64, n as u64, k as u64])?;
     Ok(Counted {
         shape: TensorShape::new(vec![rows, heads * n]),
         work: LayerWork {
@@ -309,11 +382,11 @@ fn pool(p: &Pool, x: &TensorShape) -> Result<Counted, String> {
         }
         PoolWindow::Global => (1, 1, (h * w) as u64),
     };
-    let outputs = (c * ho * wo) as u64;
+    let outputs = count(&[c as u64, ho as u64, wo as u64])?;
     Ok(Counted {
         shape: TensorShape::new(vec![c, ho, wo]),
         work: LayerWork {
-            vector_ops: outputs * per_output,
+            vector_ops: count(&[outputs, per_output])?,
             ..Default::default()
         },
     })
@@ -407,7 +480,7 @@ fn embedding(vocab: usize, dim: usize, x: &TensorShape) -> Result<Counted, Strin
     Ok(Counted {
         shape: TensorShape::new(vec![tokens, dim]),
         work: LayerWork {
-            params: (vocab * dim) as u64,
+            params: count(&[vocab as u64, dim as u64])?,
             ..Default::default()
         },
     })
@@ -422,8 +495,8 @@ fn lstm(l: &Lstm, x: &TensorShape) -> Result<Counted, String> {
     };
     let h = l.hidden;
     let rows = features + h + usize::from(l.bias_folded);
-    let weights = (rows * 4 * h) as u64;
-    let macs = steps as u64 * weights;
+    let weights = count(&[rows as u64, 4, h as u64])?;
+    let macs = count(&[steps as u64, weights])?;
     Ok(Counted {
         shape: TensorShape::new(vec![steps, h]),
         work: LayerWork {
@@ -431,7 +504,7 @@ fn lstm(l: &Lstm, x: &TensorShape) -> Result<Counted, String> {
             weights,
             params: weights + if l.bias_folded { 0 } else { 4 * h as u64 },
             // Per step and hidden unit: 3 sigmoids, 2 tanh, 3 products, 1 sum.
-            vector_ops: 9 * (steps * h) as u64,
+            vector_ops: count(&[9, steps as u64, h as u64])?,
             backward_data_macs: macs,
             ..Default::default()
         },

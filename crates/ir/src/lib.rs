@@ -23,5 +23,5 @@ pub use error::IrError;
 pub use network::{Layer, LayerSpec, Network, NetworkSpec, INPUT};
 pub use op::{ActivationKind, Conv2d, Hw, Lstm, MatMul, NormKind, Op, Pool, PoolKind, PoolWindow};
 pub use shape::TensorShape;
-pub use text::{normalize_name, parse_network, ron_options};
+pub use text::{load_network_file, normalize_name, parse_network, ron_options};
 pub use work::{LayerWork, NetworkWork, Phase};

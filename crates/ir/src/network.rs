@@ -9,7 +9,7 @@ pub const INPUT: &str = "input";
 
 /// A network as written in RON: what a user or the zoo supplies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename = "Network")]
+#[serde(rename = "Network", deny_unknown_fields)]
 pub struct NetworkSpec {
     pub name: String,
     /// One sample's input shape: `[C, H, W]` for images, `[S]` for token ids,
@@ -23,6 +23,7 @@ pub struct NetworkSpec {
 
 /// One layer as written in RON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     pub name: String,
     pub op: Op,

@@ -78,6 +78,7 @@ fn is_false(b: &bool) -> bool {
 
 /// One layer's operation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Op {
     /// 2-D convolution on a `[C, H, W]` input.
     Conv2d(Conv2d),
@@ -116,6 +117,7 @@ pub enum Op {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conv2d {
     /// Output channels.
     pub out: usize,
@@ -140,6 +142,7 @@ pub struct Conv2d {
 /// `b` is `[N, heads * K]`; otherwise (as in P V) `b` is `[K, heads * N]`.
 /// The output is `[M, heads * N]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MatMul {
     #[serde(default = "one_usize", skip_serializing_if = "is_one_usize")]
     pub heads: usize,
@@ -157,6 +160,7 @@ pub enum PoolKind {
 /// `output` (adaptive pooling to a fixed size, as PyTorch's `AdaptiveAvgPool2d`)
 /// and `global: true` is given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pool {
     pub kind: PoolKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +231,7 @@ pub enum NormKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Lstm {
     pub hidden: usize,
     /// `true` when the bias is a constant-1 row of the gate matrix (NeuralTalk,

@@ -19,9 +19,12 @@ impl TensorShape {
     pub fn rank(&self) -> usize {
         self.0.len()
     }
-    /// Number of elements per sample.
+    /// Number of elements per sample (saturating; shape inference rejects
+    /// tensors anywhere near that size).
     pub fn elements(&self) -> u64 {
-        self.0.iter().map(|&d| d as u64).product()
+        self.0
+            .iter()
+            .fold(1u64, |acc, &d| acc.saturating_mul(d as u64))
     }
     /// The last dimension (features of a vector or sequence); 0 for a scalar.
     pub fn last(&self) -> usize {

@@ -30,3 +30,13 @@ pub fn normalize_name(name: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect()
 }
+
+/// Read, parse and validate a network file; errors name the path.
+pub fn load_network_file(path: &std::path::Path) -> Result<Network, IrError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| IrError::Io {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    parse_network(&text, &shown)
+}
