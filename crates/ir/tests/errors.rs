@@ -156,7 +156,7 @@ proptest! {
 fn absurd_sizes_are_errors_not_overflows() {
     for op in [
         "Conv2d(out: 18446744073709551615, kernel: 3)",
-        "Conv2d(out: 4294967296, kernel: 1)",
+        "Conv2d(out: 4294967297, kernel: 1)",
         "Conv2d(out: 4, kernel: 3, dilation: 4294967295)",
         "Pool(kind: Max, kernel: 2, stride: 4294967297, ceil_mode: true)",
     ] {
