@@ -25,12 +25,21 @@ fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
 fn compare_with_no_arguments_prints_a_table() {
     let (ok, out, err) = xtask(&["compare"]);
     assert!(ok, "{err}");
-    assert!(out.contains("resnet18") && out.contains("gpu/h200"), "{out}");
+    assert!(
+        out.contains("resnet18") && out.contains("gpu/h200"),
+        "{out}"
+    );
 }
 
 #[test]
 fn compare_json_parses() {
-    let (ok, out, err) = xtask(&["compare", "--format", "json", "--network", "lenet5,bert-base"]);
+    let (ok, out, err) = xtask(&[
+        "compare",
+        "--format",
+        "json",
+        "--network",
+        "lenet5,bert-base",
+    ]);
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v.as_array().unwrap().len() >= 2);
@@ -38,7 +47,10 @@ fn compare_json_parses() {
 
 #[test]
 fn a_malformed_network_file_fails_with_line_and_column() {
-    let path = temp_file("bad.ron", "Network(\n  name: \"x\",\n  input: [3, 8, 8]\n  layers: [],\n)");
+    let path = temp_file(
+        "bad.ron",
+        "Network(\n  name: \"x\",\n  input: [3, 8, 8]\n  layers: [],\n)",
+    );
     let (ok, _, err) = xtask(&["compare", "--network-file", path.to_str().unwrap()]);
     assert!(!ok);
     assert!(err.contains("bad.ron:4:"), "{err}");
@@ -57,7 +69,13 @@ fn unknown_names_list_the_valid_ones() {
 #[test]
 fn unsupported_combinations_are_rows_not_crashes() {
     let (ok, out, err) = xtask(&[
-        "compare", "--network", "resnet18", "--precision", "bf16", "--arch", "gpu/titanx-pascal",
+        "compare",
+        "--network",
+        "resnet18",
+        "--precision",
+        "bf16",
+        "--arch",
+        "gpu/titanx-pascal",
     ]);
     assert!(ok, "{err}");
     assert!(out.contains("gpu/titanx-pascal"), "{out}");
@@ -79,7 +97,10 @@ fn list_json_has_the_zoo() {
 fn explain_a_family_prints_its_model() {
     let (ok, out, err) = xtask(&["explain", "gpu"]);
     assert!(ok, "{err}");
-    assert!(out.contains("gpu/v100") && out.contains("gpu/h200"), "{out}");
+    assert!(
+        out.contains("gpu/v100") && out.contains("gpu/h200"),
+        "{out}"
+    );
 }
 
 #[test]

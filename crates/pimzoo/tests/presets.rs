@@ -19,8 +19,16 @@ fn every_builtin_preset_loads_and_registers() {
 fn every_model_explains_itself() {
     for m in builtin_registry().iter() {
         let info = m.info();
-        assert!(!info.explanation.trim().is_empty(), "{} has no explanation", m.id());
-        assert!(!info.name.is_empty() && !info.source.is_empty(), "{}", m.id());
+        assert!(
+            !info.explanation.trim().is_empty(),
+            "{} has no explanation",
+            m.id()
+        );
+        assert!(
+            !info.name.is_empty() && !info.source.is_empty(),
+            "{}",
+            m.id()
+        );
         for (name, value, source) in &info.parameters {
             assert!(
                 !value.is_empty() && !source.is_empty(),
@@ -38,7 +46,10 @@ fn preset_errors_name_the_file_and_position() {
         .unwrap()
         .to_string();
     assert!(e.starts_with("my.ron:2:"), "{e}");
-    let e = load_preset("Tpu(id: \"x\")", "my.ron").err().unwrap().to_string();
+    let e = load_preset("Tpu(id: \"x\")", "my.ron")
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("Tpu") && e.contains("Gpu"), "{e}");
     let e = load_preset_file(std::path::Path::new("no/such/preset.ron"))
         .err()

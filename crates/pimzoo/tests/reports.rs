@@ -9,12 +9,18 @@ use std::sync::Arc;
 fn workloads(net: &Arc<Network>, batch: u64) -> Vec<Workload> {
     let mut w = vec![Workload::inference(net.clone(), batch)];
     for name in Optimizer::NAMES {
-        w.push(Workload::training(net.clone(), batch, Optimizer::from_name(name).unwrap()));
+        w.push(Workload::training(
+            net.clone(),
+            batch,
+            Optimizer::from_name(name).unwrap(),
+        ));
     }
-    w.push(Workload::inference(net.clone(), batch).with_precision(Precision::mixed(
-        pimzoo::NumberFormat::Bf16,
-        pimzoo::NumberFormat::Fp32,
-    )));
+    w.push(
+        Workload::inference(net.clone(), batch).with_precision(Precision::mixed(
+            pimzoo::NumberFormat::Bf16,
+            pimzoo::NumberFormat::Fp32,
+        )),
+    );
     w
 }
 
@@ -34,7 +40,11 @@ fn check_all(net: &Arc<Network>, batch: u64) -> Result<usize, String> {
                     }
                     ran += 1;
                 }
+                // A workload the model cannot run, or one that does not fit the
+                // preset (K-FAC factors of MSRA beyond a GPU's memory), is an
+                // answer with its reason, not a failure.
                 Err(EvalError::Unsupported { reason }) if !reason.trim().is_empty() => {}
+                Err(EvalError::Config { message }) if !message.trim().is_empty() => {}
                 Err(e) => return Err(format!("{} on {}: {e}", model.id(), net.name())),
             }
         }

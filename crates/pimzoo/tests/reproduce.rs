@@ -33,15 +33,26 @@ fn fitted_entries_reproduce_their_value() {
     let registry = builtin_registry();
     let reproducer = Reproducer::new(&registry);
     for set in builtin_references(None).unwrap() {
-        for o in reproducer.run(&set).into_iter().filter(|o| o.status == "fitted") {
+        for o in reproducer
+            .run(&set)
+            .into_iter()
+            .filter(|o| o.status == "fitted")
+        {
             let err = o.rel_error.expect("a fitted entry computes");
-            assert!(err.abs() < 1e-3, "{} / {}: fitted but off by {err:e}", o.paper, o.name);
+            assert!(
+                err.abs() < 1e-3,
+                "{} / {}: fitted but off by {err:e}",
+                o.paper,
+                o.name
+            );
         }
     }
 }
 
 #[test]
 fn unknown_paper_lists_the_known_ones() {
-    let e = builtin_references(Some("isaac-2099")).unwrap_err().to_string();
+    let e = builtin_references(Some("isaac-2099"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("gpu-h200"), "{e}");
 }
