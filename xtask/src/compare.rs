@@ -104,9 +104,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     let rows = compare(&models, &workloads);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        Format::Csv => print!("{}", flat_table(&rows).csv()),
-        Format::Table => print!("{}", grouped_table(&rows, &workloads)),
+        Format::Json => crate::emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?))?,
+        Format::Csv => crate::emit(&flat_table(&rows).csv())?,
+        Format::Table => crate::emit(&grouped_table(&rows, &workloads))?,
     }
     Ok(ExitCode::SUCCESS)
 }

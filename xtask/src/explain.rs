@@ -13,10 +13,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let registry = builtin_registry();
     let models = registry.select(std::slice::from_ref(&args.id))?;
     let first = models[0].info();
-    println!("{} ({})\n", family_title(&first), first.technology);
-    println!("{}\n", first.explanation.trim());
+    crate::emit(&format!(
+        "{} ({})\n\n",
+        family_title(&first),
+        first.technology
+    ))?;
+    for paragraph in first.explanation.trim().split("\n\n") {
+        crate::emit(&format!("{}\n\n", wrap(paragraph, 100)))?;
+    }
     for m in &models {
-        print_parameters(*m);
+        print_parameters(*m)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -25,16 +31,34 @@ fn family_title(info: &ArchInfo) -> String {
     format!("{}: {}", info.family, info.source)
 }
 
-fn print_parameters(m: &dyn Accelerator) {
+fn print_parameters(m: &dyn Accelerator) -> Result<()> {
     let info = m.info();
-    println!("{} — {}", m.id(), info.name);
-    println!("  runs: {}", info.supports);
+    crate::emit(&format!("{} — {}\n", m.id(), info.name))?;
+    crate::emit(&format!("  runs: {}\n", info.supports))?;
     let mut t = crate::table::Table::new(&["parameter", "value", "source"]);
     for (name, value, source) in &info.parameters {
         t.push(vec![name.clone(), value.clone(), source.clone()]);
     }
     for line in t.render().lines() {
-        println!("  {line}");
+        crate::emit(&format!("  {line}\n"))?;
     }
-    println!();
+    crate::emit("\n")
+}
+
+/// Re-flow a paragraph to lines of at most `width` characters.
+fn wrap(paragraph: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in paragraph.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.chars().count() > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.chars().count();
+    }
+    out
 }

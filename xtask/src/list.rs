@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .collect(),
     };
     if args.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&listing)?);
+        crate::emit(&format!("{}\n", serde_json::to_string_pretty(&listing)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut nets =
@@ -108,20 +108,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ]);
     }
     if args.format == Format::Csv {
-        print!("{}", nets.csv());
-        println!();
-        print!("{}", archs.csv());
+        crate::emit(&nets.csv())?;
+        crate::emit("\n")?;
+        crate::emit(&archs.csv())?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Networks ({})\n\n{}", listing.networks.len(), nets.render());
-    println!(
-        "Accelerators ({})\n\n{}",
+    crate::emit(&format!(
+        "Networks ({})\n\n{}\n",
+        listing.networks.len(),
+        nets.render()
+    ))?;
+    crate::emit(&format!(
+        "Accelerators ({})\n\n{}\n",
         listing.architectures.len(),
         archs.render()
-    );
-    println!("Presets\n");
+    ))?;
+    crate::emit("Presets\n\n")?;
     for p in &listing.presets {
-        println!("  {p}");
+        crate::emit(&format!("  {p}\n"))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -45,6 +45,16 @@ pub enum Format {
     Json,
 }
 
+/// Write to standard output. A closed pipe (`cargo xtask list | head`) ends
+/// the output quietly instead of as an error.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = match cli.verbose {

@@ -22,14 +22,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let outcomes: Vec<Outcome> = sets.iter().flat_map(|s| reproducer.run(s)).collect();
     let failed = outcomes.iter().filter(|o| o.pass == Some(false)).count();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&outcomes)?),
+        Format::Json => crate::emit(&format!("{}\n", serde_json::to_string_pretty(&outcomes)?))?,
         Format::Csv | Format::Table => {
             let t = table(&outcomes);
             if args.format == Format::Csv {
-                print!("{}", t.csv());
+                crate::emit(&t.csv())?;
             } else {
-                print!("{}", t.render());
-                println!("\n{}", summary(&outcomes));
+                crate::emit(&t.render())?;
+                crate::emit(&format!("\n{}\n", summary(&outcomes)))?;
             }
         }
     }
