@@ -1,6 +1,6 @@
 //! `cargo xtask explain <id|family>`: a model in words.
 use anyhow::Result;
-use pimzoo::{builtin_registry, Accelerator, ArchInfo};
+use pimzoo::{builtin_registry, Accelerator};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -27,13 +27,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn family_title(info: &ArchInfo) -> String {
-    format!("{}: {}", info.family, info.source)
-}
-
 fn print_parameters(m: &dyn Accelerator) -> Result<()> {
     let info = m.info();
     crate::emit(&format!("{} — {}\n", m.id(), info.name))?;
+    crate::emit(&format!("  source: {}\n", info.source))?;
     crate::emit(&format!("  runs: {}\n", info.supports))?;
     let mut t = crate::table::Table::new(&["parameter", "value", "source"]);
     for (name, value, source) in &info.parameters {
