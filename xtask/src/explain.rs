@@ -13,11 +13,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let registry = builtin_registry();
     let models = registry.select(std::slice::from_ref(&args.id))?;
     let first = models[0].info();
-    crate::emit(&format!(
-        "{} ({})\n\n",
-        family_title(&first),
-        first.technology
-    ))?;
+    let title = if models.len() == 1 {
+        format!("{}: {} ({})", models[0].id(), first.name, first.technology)
+    } else {
+        format!("{} ({} presets)", first.family, models.len())
+    };
+    crate::emit(&format!("{title}\n\n"))?;
     for paragraph in first.explanation.trim().split("\n\n") {
         crate::emit(&format!("{}\n\n", wrap(paragraph, 100)))?;
     }
