@@ -164,7 +164,7 @@ fn flat_table(rows: &[Row]) -> Table {
         "area_mm2",
         "unsupported",
     ]);
-    let num = |v: Option<f64>| v.map(|v| format!("{v:e}")).unwrap_or_default();
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
         t.push(vec![
             r.id.clone(),
