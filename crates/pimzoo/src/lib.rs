@@ -39,3 +39,8 @@ pub fn builtin_registry() -> Registry {
     }
     registry
 }
+
+/// The README's Rust example compiles and runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
