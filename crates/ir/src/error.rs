@@ -1,16 +1,22 @@
 use std::fmt;
 
+/// RON text that does not parse: where, and what RON says. Shared by every
+/// pimzoo file format (networks, presets, reference sets).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{origin}:{line}:{column}: {message}")]
+pub struct SyntaxError {
+    pub origin: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
 /// Everything that can be wrong with a network: its text, its structure or its shapes.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IrError {
     /// The RON text does not parse, or names an unknown op or field.
-    #[error("{origin}:{line}:{column}: {message}")]
-    Syntax {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(#[from] SyntaxError),
     /// A layer is inconsistent: bad parameters, unknown inputs or shapes that do not fit.
     #[error("{}", layer_message(.origin, .line, .layer, .op, .message))]
     Layer {

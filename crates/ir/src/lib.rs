@@ -19,9 +19,9 @@ mod text;
 mod work;
 pub mod zoo;
 
-pub use error::IrError;
+pub use error::{IrError, SyntaxError};
 pub use network::{Layer, LayerSpec, Network, NetworkSpec, INPUT};
 pub use op::{ActivationKind, Conv2d, Hw, Lstm, MatMul, NormKind, Op, Pool, PoolKind, PoolWindow};
 pub use shape::TensorShape;
-pub use text::{load_network_file, normalize_name, parse_network, ron_options};
+pub use text::{load_network_file, normalize_name, parse_network, parse_ron, ron_options};
 pub use work::{LayerWork, NetworkWork, Phase};

@@ -1,5 +1,6 @@
 //! RON input and output of networks.
-use crate::{IrError, Network, NetworkSpec};
+use crate::{IrError, Network, NetworkSpec, SyntaxError};
+use serde::de::DeserializeOwned;
 
 /// RON options shared by every pimzoo file: `Some(x)` may be written `x`.
 pub fn ron_options() -> ron::Options {
@@ -9,16 +10,22 @@ pub fn ron_options() -> ron::Options {
     )
 }
 
-/// Parse and validate a network written in RON. `origin` (a file path or a
-/// zoo name) prefixes every error message, which also carries the line and
-/// column of a syntax error or the line of the offending layer.
-pub fn parse_network(text: &str, origin: &str) -> Result<Network, IrError> {
-    let spec: NetworkSpec = ron_options().from_str(text).map_err(|e| IrError::Syntax {
+/// Parse any pimzoo RON file (network, preset, reference set) with the
+/// shared extensions; errors carry `origin`, line and column.
+pub fn parse_ron<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, SyntaxError> {
+    ron_options().from_str(text).map_err(|e| SyntaxError {
         origin: origin.to_string(),
         line: e.span.start.line,
         column: e.span.start.col,
         message: e.code.to_string(),
-    })?;
+    })
+}
+
+/// Parse and validate a network written in RON. `origin` (a file path or a
+/// zoo name) prefixes every error message, which also carries the line and
+/// column of a syntax error or the line of the offending layer.
+pub fn parse_network(text: &str, origin: &str) -> Result<Network, IrError> {
+    let spec: NetworkSpec = parse_ron(text, origin)?;
     Network::new(spec).map_err(|e| e.located(origin, Some(text)))
 }
 

@@ -15,7 +15,7 @@ fn malformed_ron_gives_file_line_and_column() {
     let text = "Network(\n    name: \"t\",\n    input: [3, 8, 8]\n    layers: [],\n)";
     let e = parse_network(text, "net.ron").unwrap_err();
     match &e {
-        IrError::Syntax { line, column, .. } => {
+        IrError::Syntax(pimzoo_ir::SyntaxError { line, column, .. }) => {
             assert_eq!(*line, 4, "{e}");
             assert!(*column > 0);
         }

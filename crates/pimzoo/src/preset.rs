@@ -42,13 +42,8 @@ impl Preset {
 /// the line and column where the text is at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PresetError {
-    #[error("{origin}:{line}:{column}: {message}")]
-    Syntax {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(#[from] pimzoo_ir::SyntaxError),
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
     #[error("cannot read preset file `{path}`: {message}")]
@@ -57,15 +52,7 @@ pub enum PresetError {
 
 /// Parse and build a preset from RON text; `origin` names it in errors.
 pub fn load_preset(text: &str, origin: &str) -> Result<Box<dyn Accelerator>, PresetError> {
-    let preset: Preset =
-        pimzoo_ir::ron_options()
-            .from_str(text)
-            .map_err(|e| PresetError::Syntax {
-                origin: origin.to_string(),
-                line: e.span.start.line,
-                column: e.span.start.col,
-                message: e.code.to_string(),
-            })?;
+    let preset: Preset = pimzoo_ir::parse_ron(text, origin)?;
     preset.build().map_err(|message| PresetError::Invalid {
         origin: origin.to_string(),
         message,

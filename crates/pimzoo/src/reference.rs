@@ -165,13 +165,8 @@ pub const FILES: &[(&str, &str)] = &[(
 /// A reference file that cannot be read, or that contradicts itself.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReferenceError {
-    #[error("{origin}:{line}:{column}: {message}")]
-    Syntax {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(#[from] pimzoo_ir::SyntaxError),
     #[error("{origin}: entry `{entry}`: {message}")]
     Entry {
         origin: String,
@@ -184,15 +179,7 @@ pub enum ReferenceError {
 
 /// Parse and check one reference file.
 pub fn load_reference(text: &str, origin: &str) -> Result<ReferenceSet, ReferenceError> {
-    let set: ReferenceSet =
-        pimzoo_ir::ron_options()
-            .from_str(text)
-            .map_err(|e| ReferenceError::Syntax {
-                origin: origin.to_string(),
-                line: e.span.start.line,
-                column: e.span.start.col,
-                message: e.code.to_string(),
-            })?;
+    let set: ReferenceSet = pimzoo_ir::parse_ron(text, origin)?;
     let mut seen = std::collections::HashSet::new();
     for e in &set.entries {
         let bad = |message: String| ReferenceError::Entry {
