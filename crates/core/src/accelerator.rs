@@ -35,4 +35,9 @@ pub struct ArchInfo {
     pub explanation: String,
     /// The parameters of this preset as `(name, value with unit, source)`.
     pub parameters: Vec<(String, String, String)>,
+    /// Named architecture-level figures that need no workload, the unit in
+    /// the name: `chip_power_w`, `adc_share_of_tile_power`,
+    /// `conversions_per_weight_vector`. Reference files check them with
+    /// `Arch(figure: Named("..."))`.
+    pub figures: Vec<(String, f64)>,
 }

@@ -29,7 +29,7 @@ pub use preset::{builtin_presets, load_preset, load_preset_file, Preset, PresetE
 /// Every built-in preset, registered under its id.
 pub fn builtin_registry() -> Registry {
     let mut registry = Registry::new();
-    for (origin, text) in preset::FILES {
+    for (origin, text) in builtin_presets() {
         // The presets are embedded and tested; a broken one is a bug in this
         // crate, caught by `tests/presets.rs`, so it is skipped here rather
         // than taking every other model down with it.

@@ -115,6 +115,8 @@ pub enum ArchFigure {
     PeakOpsPerS,
     /// Peak ops per second per mm^2.
     PeakOpsPerSPerMm2,
+    /// One of the model's named figures (`ArchInfo::figures`).
+    Named(String),
 }
 
 /// GPU kernels measured outside a network.
@@ -156,11 +158,19 @@ pub enum Status {
 // Loading
 // ---------------------------------------------------------------------------
 
-/// `(origin, RON text)` of every built-in reference file.
-pub const FILES: &[(&str, &str)] = &[(
-    "fixtures/reference/gpu-h200.ron",
-    include_str!("../../../fixtures/reference/gpu-h200.ron"),
-)];
+/// `(origin, RON text)` of every built-in reference file: the GPU data here,
+/// each architecture's from its crate.
+const FILES: &[&[(&str, &str)]] = &[
+    &[(
+        "fixtures/reference/gpu-h200.ron",
+        include_str!("../../../fixtures/reference/gpu-h200.ron"),
+    )],
+    pimzoo_gradpim::REFERENCE_FILES,
+    pimzoo_compact::REFERENCE_FILES,
+    pimzoo_neuralpim::REFERENCE_FILES,
+    pimzoo_repast::REFERENCE_FILES,
+    pimzoo_ntx::REFERENCE_FILES,
+];
 
 /// A reference file that cannot be read, or that contradicts itself.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -215,6 +225,7 @@ pub fn load_reference(text: &str, origin: &str) -> Result<ReferenceSet, Referenc
 pub fn builtin_references(paper: Option<&str>) -> Result<Vec<ReferenceSet>, ReferenceError> {
     let sets = FILES
         .iter()
+        .flat_map(|files| files.iter())
         .map(|(origin, text)| load_reference(text, origin))
         .collect::<Result<Vec<_>, _>>()?;
     match paper {
@@ -400,6 +411,19 @@ impl<'r> Reproducer<'r> {
                         (Some(p), Some(a)) => Ok(p / a),
                         _ => Err(missing("peak throughput and area")),
                     },
+                    ArchFigure::Named(name) => info
+                        .figures
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| *v)
+                        .ok_or_else(|| {
+                            let names: Vec<&str> =
+                                info.figures.iter().map(|(n, _)| n.as_str()).collect();
+                            format!(
+                                "{arch} has no figure `{name}`; it has: {}",
+                                names.join(", ")
+                            )
+                        }),
                 }
             }
             Measure::GpuKernel { arch, kernel } => {

@@ -725,6 +725,7 @@ impl Accelerator for Gpu {
             ),
             explanation: EXPLANATION.to_string(),
             parameters,
+            figures: vec![("tdp_w".into(), s.tdp.value())],
         }
     }
 

@@ -1,0 +1,28 @@
+//! pimzoo model of RePAST (arXiv 2210.15255): ReRAM high-precision matrix inversion for K-FAC training.
+//!
+//! Not built yet (issue 8): the crate holds the integration points the
+//! facade uses, so that the model lands without touching other crates.
+#![forbid(unsafe_code)]
+
+pub mod preset {
+    use pimzoo_core::Accelerator;
+    use serde::Deserialize;
+
+    /// The body of a `fixtures/configs/repast/*.ron` preset.
+    #[derive(Clone, Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Config {}
+
+    impl Config {
+        /// Build the model the preset describes.
+        pub fn build(self) -> Result<Box<dyn Accelerator>, String> {
+            Err("the repast model is not built yet".into())
+        }
+    }
+
+    /// `(origin, RON text)` of the built-in presets.
+    pub const FILES: &[(&str, &str)] = &[];
+}
+
+/// `(origin, RON text)` of this model's reference sets (`fixtures/reference/`).
+pub const REFERENCE_FILES: &[(&str, &str)] = &[];
