@@ -110,3 +110,26 @@ fn reproduce_gpu_h200_shows_every_row() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v.as_array().unwrap().len() >= 40);
 }
+
+#[test]
+fn a_preset_file_can_be_evaluated_and_a_bad_one_is_located() {
+    let preset = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/configs/gpu/v100.ron"
+    );
+    let (ok, out, err) = xtask(&["compare", "--config", preset, "--format", "csv"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "only the preset's row: {out}");
+    assert!(out.contains("gpu/v100"), "{out}");
+
+    let text = std::fs::read_to_string(preset)
+        .unwrap()
+        .replace("tdp:", "tdp_watts:");
+    let bad = temp_file("bad-preset.ron", &text);
+    let (ok, _, err) = xtask(&["compare", "--config", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("bad-preset.ron:") && err.contains("tdp_watts"),
+        "{err}"
+    );
+}
