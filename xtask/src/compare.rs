@@ -3,7 +3,7 @@ use crate::table::{eng, Table};
 use crate::Format;
 use anyhow::{bail, Context, Result};
 use pimzoo::compare::{compare, Row};
-use pimzoo::ir::{load_network_file, zoo, Network, TensorShape};
+use pimzoo::ir::{load_network_file, onnx, zoo, Network, TensorShape};
 use pimzoo::reference::task_from_name;
 use pimzoo::{builtin_registry, load_preset_file, Accelerator, Precision, Task, Workload};
 use std::path::PathBuf;
@@ -18,6 +18,9 @@ pub struct Args {
     /// A network file in pimzoo's RON format (docs/ir.md); may be repeated.
     #[arg(long, value_name = "PATH")]
     pub network_file: Vec<PathBuf>,
+    /// An ONNX model, imported on the fly (docs/onnx.md); may be repeated.
+    #[arg(long, value_name = "PATH")]
+    pub onnx: Vec<PathBuf>,
     /// Override the input shape, e.g. `256` (BERT tokens) or `3,32,32`.
     #[arg(long, value_name = "DIMS", value_delimiter = ',')]
     pub input: Vec<usize>,
@@ -46,6 +49,7 @@ impl Default for Args {
         Args {
             network: Vec::new(),
             network_file: Vec::new(),
+            onnx: Vec::new(),
             input: Vec::new(),
             task: TaskArg::Inference,
             optimizer: None,
@@ -130,6 +134,9 @@ fn networks(args: &Args) -> Result<Vec<Arc<Network>>> {
     }
     for path in &args.network_file {
         out.push(load_network_file(path)?);
+    }
+    for path in &args.onnx {
+        out.push(onnx::import_file(path, &onnx::ImportOptions::default())?.network);
     }
     if out.is_empty() {
         out.push(zoo::get(DEFAULT_NETWORK)?);

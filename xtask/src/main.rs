@@ -4,6 +4,7 @@
 
 mod compare;
 mod explain;
+mod import;
 mod list;
 mod reproduce;
 mod table;
@@ -35,6 +36,8 @@ enum Command {
     List(list::Args),
     /// Print a model's equations and assumptions in words.
     Explain(explain::Args),
+    /// Import an ONNX model: print its summary, or write it as a RON network with -o.
+    Import(import::Args),
 }
 
 /// Output formats shared by the commands.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Some(Command::Reproduce(a)) => reproduce::run(a),
         Some(Command::List(a)) => list::run(a),
         Some(Command::Explain(a)) => explain::run(a),
+        Some(Command::Import(a)) => import::run(a),
     };
     match result {
         Ok(code) => code,

@@ -85,7 +85,7 @@ pub(crate) fn infer_layer(
 /// The largest size of one dimension or parameter, and the largest count
 /// (elements, weights, MACs) of one layer. Far beyond any real network; they
 /// keep every product inside 64 bits.
-const MAX_SIZE: u64 = 1 << 32;
+pub(crate) const MAX_SIZE: u64 = 1 << 32;
 const MAX_COUNT: u64 = 1 << 56;
 
 /// A product of sizes as a count, or an error when it is out of range.

@@ -13,6 +13,7 @@
 mod error;
 mod infer;
 mod network;
+pub mod onnx;
 mod op;
 mod shape;
 mod text;
