@@ -6,4 +6,5 @@
 //! take it from here; they never depend on each other.
 #![forbid(unsafe_code)]
 
+pub mod crossbar;
 pub mod gpu;
