@@ -34,8 +34,8 @@ pub struct Args {
     /// Number formats: fp32, bf16, fp16, int8, fxN, or LOW/HIGH such as 8/32.
     #[arg(short, long, default_value = "fp32")]
     pub precision: String,
-    /// Accelerator ids or families (default: every registered model).
-    #[arg(short, long, value_delimiter = ',')]
+    /// Accelerator ids or families (default: every registered model), comma- or space-separated.
+    #[arg(short, long, value_delimiter = ',', num_args = 1..)]
     pub arch: Vec<String>,
     /// A preset file to evaluate as well (fixtures/configs/<family>/*.ron format).
     #[arg(long, value_name = "PATH")]
