@@ -1,28 +1,36 @@
-//! pimzoo model of NTX (Schuiki et al., IEEE TC 2019): streaming floating-point co-processors in a Hybrid Memory Cube.
+//! pimzoo model of NTX (Schuiki et al., IEEE TC 2019): streaming floating-point
+//! co-processors in the logic die of a Hybrid Memory Cube.
 //!
-//! Not built yet (issue 10): the crate holds the integration points the
-//! facade uses, so that the model lands without touching other crates.
+//! Layout, bottom up:
+//! * [`engine`]: one NTX: opcodes, the five-level loop nest, cycles per command.
+//! * [`cluster`]: eight engines, the RISC-V core's offload, TCDM banks, one tile's cost.
+//! * [`mapping`]: each layer kind and training phase as tiles of commands.
+//! * [`schedule`]: tiles over the clusters against the vault bandwidth.
+//! * [`cube`]: a cube (clusters + HMC from `pimzoo_tech::hmc`), a workload, a report.
+//! * [`mesh`]: data-parallel training on a mesh of cubes (`pimzoo_tech::mesh`)
+//!   and the GPU system it is compared with.
+//! * [`accumulator`]: the functional model, the exact 284-bit accumulator.
+//! * [`kernels`], [`explain`]: the kernel suite and the model in words.
+//!
+//! Equations, assumptions and the reproduction table: `docs/models/ntx.md`.
 #![forbid(unsafe_code)]
 
-pub mod preset {
-    use pimzoo_core::Accelerator;
-    use serde::Deserialize;
+pub mod accumulator;
+pub mod cluster;
+pub mod cube;
+pub mod engine;
+pub mod explain;
+pub mod kernels;
+pub mod mapping;
+pub mod mesh;
+pub mod model;
+pub mod preset;
+pub mod schedule;
 
-    /// The body of a `fixtures/configs/ntx/*.ron` preset.
-    #[derive(Clone, Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Config {}
-
-    impl Config {
-        /// Build the model the preset describes.
-        pub fn build(self) -> Result<Box<dyn Accelerator>, String> {
-            Err("the ntx model is not built yet".into())
-        }
-    }
-
-    /// `(origin, RON text)` of the built-in presets.
-    pub const FILES: &[(&str, &str)] = &[];
-}
+pub use model::Ntx;
 
 /// `(origin, RON text)` of this model's reference sets (`fixtures/reference/`).
-pub const REFERENCE_FILES: &[(&str, &str)] = &[];
+pub const REFERENCE_FILES: &[(&str, &str)] = &[(
+    "fixtures/reference/ntx.ron",
+    include_str!("../../../fixtures/reference/ntx.ron"),
+)];

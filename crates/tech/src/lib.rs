@@ -8,3 +8,5 @@
 
 pub mod crossbar;
 pub mod gpu;
+pub mod hmc;
+pub mod mesh;
