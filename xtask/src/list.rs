@@ -77,7 +77,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let listing = Listing {
         networks,
         architectures,
-        presets: builtin_presets().map(|(o, _)| o.to_string()).collect(),
+        presets: builtin_presets()
+            .iter()
+            .map(|(o, _)| o.to_string())
+            .collect(),
     };
     if args.format == Format::Json {
         crate::emit(&format!("{}\n", serde_json::to_string_pretty(&listing)?))?;

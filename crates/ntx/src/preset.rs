@@ -8,7 +8,6 @@ use crate::mesh::MeshSpec;
 use crate::model::Ntx;
 use pimzoo_core::units::Bytes;
 use pimzoo_core::Accelerator;
-use pimzoo_tech::gpu::{Gpu, GpuSpec};
 use serde::Deserialize;
 
 /// The body of a `fixtures/configs/ntx/*.ron` preset.
@@ -43,29 +42,6 @@ enum File {
     Ntx(Config),
 }
 
-/// A GPU preset file as written: `Gpu(...)`.
-#[derive(Deserialize)]
-enum GpuFile {
-    Gpu(GpuSpec),
-}
-
-/// The GPU presets a mesh may compare with (read from the GPU family's own
-/// files, so their parameters have one source).
-const GPU_FILES: &[(&str, &str)] = &[
-    (
-        "fixtures/configs/gpu/titanx-pascal.ron",
-        include_str!("../../../fixtures/configs/gpu/titanx-pascal.ron"),
-    ),
-    (
-        "fixtures/configs/gpu/v100.ron",
-        include_str!("../../../fixtures/configs/gpu/v100.ron"),
-    ),
-    (
-        "fixtures/configs/gpu/h200.ron",
-        include_str!("../../../fixtures/configs/gpu/h200.ron"),
-    ),
-];
-
 fn builtin(id: &str) -> Result<Config, String> {
     for (origin, text) in FILES {
         let File::Ntx(c) = pimzoo_ir::ron_options()
@@ -83,21 +59,6 @@ fn builtin(id: &str) -> Result<Config, String> {
     Err(format!(
         "`base: \"{id}\"` is not a built-in NTX preset; known: {}",
         known.join(", ")
-    ))
-}
-
-/// The built-in GPU model `id`.
-pub fn builtin_gpu(id: &str) -> Result<Gpu, String> {
-    for (origin, text) in GPU_FILES {
-        let GpuFile::Gpu(spec) = pimzoo_ir::ron_options()
-            .from_str::<GpuFile>(text)
-            .map_err(|e| format!("{origin}: {e}"))?;
-        if pimzoo_ir::normalize_name(&spec.id) == pimzoo_ir::normalize_name(id) {
-            return Gpu::new(spec);
-        }
-    }
-    Err(format!(
-        "`gpu_system.gpu: \"{id}\"` is not a built-in GPU preset; use gpu/titanx-pascal, gpu/v100 or gpu/h200"
     ))
 }
 
@@ -152,7 +113,7 @@ impl Config {
                         "`mesh.gpu_system.batch_per_gpu` must be at least 1".into()
                     ));
                 }
-                Some(builtin_gpu(&g.gpu).map_err(at)?)
+                Some(pimzoo_tech::gpu::builtin(&g.gpu).map_err(at)?)
             }
             None => None,
         };

@@ -24,20 +24,26 @@ pub mod reference;
 
 pub use pimzoo_core::*;
 pub use pimzoo_tech as tech;
-pub use preset::{builtin_presets, load_preset, load_preset_file, Preset, PresetError};
+pub use preset::{Catalog, Family, PresetData, PresetError};
 
 /// Every built-in preset, registered under its id.
 pub fn builtin_registry() -> Registry {
-    let mut registry = Registry::new();
-    for (origin, text) in builtin_presets() {
-        // The presets are embedded and tested; a broken one is a bug in this
-        // crate, caught by `tests/presets.rs`, so it is skipped here rather
-        // than taking every other model down with it.
-        if let Ok(model) = load_preset(text, origin) {
-            let _ = registry.register(model);
-        }
-    }
-    registry
+    Catalog::builtin().registry()
+}
+
+/// Parse and build a preset of any built-in family; `origin` names it in errors.
+pub fn load_preset(text: &str, origin: &str) -> Result<Box<dyn Accelerator>, PresetError> {
+    Catalog::builtin().load(text, origin)
+}
+
+/// Load a preset file of any built-in family from disk.
+pub fn load_preset_file(path: &std::path::Path) -> Result<Box<dyn Accelerator>, PresetError> {
+    Catalog::builtin().load_file(path)
+}
+
+/// The embedded preset files of the built-in families as `(origin, text)`.
+pub fn builtin_presets() -> Vec<(&'static str, &'static str)> {
+    Catalog::builtin().files().copied().collect()
 }
 
 /// The README's Rust example compiles and runs as a doctest.

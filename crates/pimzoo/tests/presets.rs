@@ -12,7 +12,7 @@ fn every_builtin_preset_loads_and_registers() {
             model.id()
         );
     }
-    assert_eq!(builtin_registry().len(), builtin_presets().count());
+    assert_eq!(builtin_registry().len(), builtin_presets().len());
 }
 
 #[test]
@@ -56,4 +56,51 @@ fn preset_errors_name_the_file_and_position() {
         .unwrap()
         .to_string();
     assert!(e.contains("no/such/preset.ron"), "{e}");
+}
+
+#[test]
+fn a_preset_read_as_data_can_be_changed_by_path() {
+    use pimzoo::Catalog;
+    let catalog = Catalog::builtin();
+    let (origin, text) = builtin_presets()
+        .into_iter()
+        .find(|(o, _)| o.ends_with("gpu/h200.ron"))
+        .unwrap();
+    let mut data = catalog.read(text, origin).unwrap();
+    assert_eq!(data.tag(), "Gpu");
+    assert!(data.paths().iter().any(|p| p == "launch_overhead"));
+    let before = catalog.build(&data).unwrap().info().peak_ops_per_s.unwrap();
+    data.set("fp32_peak_flops", "1e13").unwrap();
+    let after = catalog.build(&data).unwrap().info().peak_ops_per_s.unwrap();
+    assert!(before > 6e13 && after == 1e13, "{before} {after}");
+
+    let e = data.set("fp32_peek_flops", "1").unwrap_err().to_string();
+    assert!(
+        e.contains("fp32_peek_flops") && e.contains("fp32_peak_flops"),
+        "{e}"
+    );
+    data.set("tdp", "-5").unwrap();
+    let e = catalog.build(&data).err().unwrap().to_string();
+    assert!(e.contains("tdp"), "{e}");
+}
+
+#[test]
+fn a_third_party_family_loads_like_a_builtin_one() {
+    use pimzoo::{Catalog, Family};
+    #[derive(serde::Deserialize)]
+    struct Mine {
+        id: String,
+    }
+    static FILES: &[(&str, &str)] = &[("mine.ron", "Mine(id: \"gpu/h200\")")];
+    let mut catalog = Catalog::builtin();
+    catalog.add(Family::new::<Mine>("Mine", FILES, |m| {
+        pimzoo::tech::gpu::builtin(&m.id).map(|g| Box::new(g) as Box<dyn pimzoo::Accelerator>)
+    }));
+    assert!(catalog.load(FILES[0].1, "mine.ron").is_ok());
+    let e = catalog
+        .load("Yours(id: \"x\")", "yours.ron")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("Yours") && e.contains("Mine"), "{e}");
 }

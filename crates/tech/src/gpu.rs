@@ -24,7 +24,9 @@ use pimzoo_ir::{Layer, Network, NormKind, Op, Phase};
 use serde::{Deserialize, Serialize};
 
 mod kfac;
+mod presets;
 pub use kfac::{kfac_factors, KfacFactors};
+pub use presets::{builtin, parse_preset, PRESET_FILES};
 
 /// Bytes per element of the K-FAC statistics (factors, inverses): fp32.
 const KFAC_BYTES: f64 = 4.0;

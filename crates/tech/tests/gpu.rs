@@ -3,43 +3,25 @@
 use pimzoo_core::units::Seconds;
 use pimzoo_core::{Accelerator, EvalError, NumberFormat, Optimizer, Precision, Report, Workload};
 use pimzoo_ir::{parse_network, zoo, Network, Phase};
-use pimzoo_tech::gpu::{Gpu, GpuSpec};
+use pimzoo_tech::gpu::{parse_preset, Gpu, GpuSpec, PRESET_FILES};
 use serde::Deserialize;
 use std::sync::Arc;
 
 // ---------------------------------------------------------------- presets
 
-/// Mirrors the facade's preset enum: a file holds `Gpu(...)`.
-#[derive(Deserialize)]
-enum Wrapper {
-    Gpu(GpuSpec),
+/// The built-in presets by file stem (`v100`, `titanx-pascal`, `h200`).
+fn preset_text(name: &str) -> &'static str {
+    PRESET_FILES
+        .iter()
+        .find(|(origin, _)| origin.ends_with(&format!("/{name}.ron")))
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("no preset {name}"))
 }
 
-const PRESETS: [(&str, &str); 3] = [
-    (
-        "v100",
-        include_str!("../../../fixtures/configs/gpu/v100.ron"),
-    ),
-    (
-        "titanx-pascal",
-        include_str!("../../../fixtures/configs/gpu/titanx-pascal.ron"),
-    ),
-    (
-        "h200",
-        include_str!("../../../fixtures/configs/gpu/h200.ron"),
-    ),
-];
+const PRESETS: [&str; 3] = ["v100", "titanx-pascal", "h200"];
 
 fn spec(name: &str) -> GpuSpec {
-    let text = PRESETS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .unwrap_or_else(|| panic!("no preset {name}"));
-    match pimzoo_ir::ron_options().from_str::<Wrapper>(text) {
-        Ok(Wrapper::Gpu(s)) => s,
-        Err(e) => panic!("preset {name}: {e}"),
-    }
+    parse_preset(preset_text(name), name).unwrap_or_else(|e| panic!("preset {name}: {e}"))
 }
 
 fn gpu(name: &str) -> Gpu {
@@ -47,12 +29,12 @@ fn gpu(name: &str) -> Gpu {
 }
 
 fn all_gpus() -> Vec<Gpu> {
-    PRESETS.iter().map(|(n, _)| gpu(n)).collect()
+    PRESETS.iter().map(|n| gpu(n)).collect()
 }
 
 #[test]
 fn every_preset_loads_and_names_its_file() {
-    for (name, _) in PRESETS {
+    for name in PRESETS {
         let g = gpu(name);
         assert_eq!(g.id(), format!("gpu/{name}"));
         let info = g.info();
@@ -85,8 +67,9 @@ fn a_bad_field_is_named() {
     let mut s = spec("v100");
     s.id = "v100".into();
     assert!(Gpu::new(s).unwrap_err().contains("`id`"));
-    let text = PRESETS[2].1.replace("die_area:", "die_size:");
-    assert!(pimzoo_ir::ron_options().from_str::<Wrapper>(&text).is_err());
+    let text = preset_text("h200").replace("die_area:", "die_size:");
+    let e = parse_preset(&text, "h200.ron").unwrap_err().to_string();
+    assert!(e.starts_with("h200.ron:") && e.contains("die_size"), "{e}");
 }
 
 // ---------------------------------------------------------------- workloads
