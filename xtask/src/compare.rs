@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use pimzoo::compare::{compare, Row};
 use pimzoo::ir::{load_network_file, onnx, zoo, Network, TensorShape};
 use pimzoo::reference::task_from_name;
-use pimzoo::{builtin_registry, load_preset_file, Accelerator, Precision, Task, Workload};
+use pimzoo::{Accelerator, Precision, Task, Workload};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -82,11 +82,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--precision: {e}"))?;
 
-    let registry = builtin_registry();
+    let registry = crate::registry();
     let extra: Vec<Box<dyn Accelerator>> = args
         .config
         .iter()
-        .map(|p| load_preset_file(p).map_err(anyhow::Error::from))
+        .map(|p| crate::catalog().load_file(p).map_err(anyhow::Error::from))
         .collect::<Result<_>>()?;
     let mut models: Vec<&dyn Accelerator> = if args.arch.is_empty() && !extra.is_empty() {
         Vec::new()

@@ -1,6 +1,6 @@
 //! `cargo xtask explain <id|family>`: a model in words.
 use anyhow::Result;
-use pimzoo::{builtin_registry, Accelerator};
+use pimzoo::Accelerator;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -10,7 +10,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let registry = builtin_registry();
+    let registry = crate::registry();
     let models = registry.select(std::slice::from_ref(&args.id))?;
     let first = models[0].info();
     let title = if models.len() == 1 {

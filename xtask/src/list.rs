@@ -3,7 +3,6 @@ use crate::table::Table;
 use crate::Format;
 use anyhow::Result;
 use pimzoo::ir::zoo;
-use pimzoo::{builtin_presets, builtin_registry};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -59,7 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         })
         .collect::<Vec<_>>();
-    let registry = builtin_registry();
+    let registry = crate::registry();
     let architectures = registry
         .iter()
         .map(|m| {
@@ -77,8 +76,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let listing = Listing {
         networks,
         architectures,
-        presets: builtin_presets()
-            .iter()
+        presets: crate::catalog()
+            .files()
             .map(|(o, _)| o.to_string())
             .collect(),
     };

@@ -40,6 +40,20 @@ enum Command {
     Import(import::Args),
 }
 
+/// The preset families the command line knows: the built-in ones and the
+/// example third-party model of `examples/custom-accelerator`, added the way
+/// any user crate adds its own (`docs/extending.md`).
+pub fn catalog() -> pimzoo::Catalog {
+    let mut catalog = pimzoo::Catalog::builtin();
+    catalog.add(custom_accelerator::family());
+    catalog
+}
+
+/// Every model of [`catalog`], registered under its id.
+pub fn registry() -> pimzoo::Registry {
+    catalog().registry()
+}
+
 /// Output formats shared by the commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -2,7 +2,6 @@
 use crate::table::Table;
 use crate::Format;
 use anyhow::Result;
-use pimzoo::builtin_registry;
 use pimzoo::reference::{builtin_references, Outcome, Reproducer};
 use std::process::ExitCode;
 
@@ -17,7 +16,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let sets = builtin_references(args.paper.as_deref())?;
-    let registry = builtin_registry();
+    let registry = crate::registry();
     let reproducer = Reproducer::new(&registry);
     let outcomes: Vec<Outcome> = sets.iter().flat_map(|s| reproducer.run(s)).collect();
     let failed = outcomes.iter().filter(|o| o.pass == Some(false)).count();

@@ -133,3 +133,20 @@ fn a_preset_file_can_be_evaluated_and_a_bad_one_is_located() {
         "{err}"
     );
 }
+
+#[test]
+fn the_example_third_party_model_appears_in_compare() {
+    let (ok, out, err) = xtask(&[
+        "compare",
+        "--network",
+        "mlp0",
+        "--batch",
+        "200",
+        "--precision",
+        "int8",
+        "--arch",
+        "systolic",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("systolic/tpu-v1"), "{out}");
+}

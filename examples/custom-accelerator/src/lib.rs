@@ -10,10 +10,10 @@
 use pimzoo::ir::{Layer, Op, Phase};
 use pimzoo::units::{Bytes, BytesPerSecond, Hertz, Joules, Seconds, SquareMm, Watts};
 use pimzoo::{
-    component, Accelerator, ArchInfo, EvalError, LayerRow, Registry, RegistryError, Report,
+    component, Accelerator, ArchInfo, Catalog, EvalError, Family, LayerRow, Registry, Report,
     Workload,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The built-in preset of this crate, `(origin, RON text)`.
 pub const PRESETS: &[(&str, &str)] = &[(
@@ -22,7 +22,7 @@ pub const PRESETS: &[(&str, &str)] = &[(
 )];
 
 /// The parameters of a systolic array (the body of `Systolic(...)` in a preset file).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SystolicConfig {
     pub id: String,
@@ -44,22 +44,6 @@ pub struct SystolicConfig {
     pub area: SquareMm,
 }
 
-/// The preset file's outer form: `Systolic(...)`.
-#[derive(Deserialize)]
-enum PresetFile {
-    Systolic(SystolicConfig),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SystolicError {
-    #[error(transparent)]
-    Syntax(#[from] pimzoo::ir::SyntaxError),
-    #[error("{origin}: {message}")]
-    Invalid { origin: String, message: String },
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-}
-
 /// What one layer costs.
 struct LayerCost {
     time: Seconds,
@@ -76,20 +60,16 @@ pub struct Systolic {
 }
 
 impl Systolic {
-    /// Parse and check a preset.
-    pub fn from_preset(text: &str, origin: &str) -> Result<Systolic, SystolicError> {
-        let PresetFile::Systolic(cfg) = pimzoo::ir::parse_ron(text, origin)?;
-        let invalid = |message: &str| SystolicError::Invalid {
-            origin: origin.to_string(),
-            message: message.to_string(),
-        };
+    /// Check a configuration and build the model; the message names the bad field.
+    pub fn new(cfg: SystolicConfig) -> Result<Systolic, String> {
         if cfg.array_rows == 0 || cfg.array_cols == 0 || cfg.vector_lanes == 0 {
-            return Err(invalid(
-                "array_rows, array_cols and vector_lanes must be positive",
-            ));
+            return Err("array_rows, array_cols and vector_lanes must be positive".into());
         }
-        if !(cfg.clock.value() > 0.0 && cfg.dram_bandwidth.value() > 0.0) {
-            return Err(invalid("clock and dram_bandwidth must be positive"));
+        if cfg.clock.value().is_nan() || cfg.clock.value() <= 0.0 {
+            return Err("clock must be positive".into());
+        }
+        if cfg.dram_bandwidth.value().is_nan() || cfg.dram_bandwidth.value() <= 0.0 {
+            return Err("dram_bandwidth must be positive".into());
         }
         Ok(Systolic { cfg })
     }
@@ -266,10 +246,22 @@ impl Accelerator for Systolic {
     }
 }
 
+/// This crate's preset family: files that read `Systolic(...)`. Add it to
+/// a [`Catalog`] and its presets load, register and sweep like the
+/// built-in ones.
+pub fn family() -> Family {
+    Family::sweepable::<SystolicConfig>("Systolic", PRESETS, |cfg| {
+        Ok(Box::new(Systolic::new(cfg)?))
+    })
+}
+
 /// Register this crate's presets in a registry, next to the built-in models.
-pub fn register(registry: &mut Registry) -> Result<(), SystolicError> {
+pub fn register(registry: &mut Registry) -> Result<(), String> {
+    let mut catalog = Catalog::default();
+    catalog.add(family());
     for (origin, text) in PRESETS {
-        registry.register(Box::new(Systolic::from_preset(text, origin)?))?;
+        let model = catalog.load(text, origin).map_err(|e| e.to_string())?;
+        registry.register(model).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! The example model keeps pimzoo's report invariants and behaves like a systolic array.
-use custom_accelerator::{register, Systolic, PRESETS};
+use custom_accelerator::{family, register, PRESETS};
 use pimzoo::ir::zoo;
 use pimzoo::{builtin_registry, Accelerator, NumberFormat, Precision, Workload};
 use std::sync::Arc;
 
-fn tpu() -> Systolic {
-    Systolic::from_preset(PRESETS[0].1, PRESETS[0].0).unwrap()
+fn tpu() -> Box<dyn Accelerator> {
+    let mut catalog = pimzoo::Catalog::default();
+    catalog.add(family());
+    catalog.load(PRESETS[0].1, PRESETS[0].0).unwrap()
 }
 
 fn int8(net: &str, batch: u64) -> Workload {
@@ -61,8 +63,14 @@ fn wider_formats_and_training_are_unsupported_with_a_reason() {
 
 #[test]
 fn a_bad_preset_is_located() {
-    let e = Systolic::from_preset("Systolic(id: \"x\",\n bogus: 1)", "mine.ron")
+    let mut catalog = pimzoo::Catalog::default();
+    catalog.add(family());
+    let e = catalog
+        .load("Systolic(id: \"x\",\n bogus: 1)", "mine.ron")
         .err()
         .unwrap();
     assert!(e.to_string().starts_with("mine.ron:2:"), "{e}");
+    let text = PRESETS[0].1.replace("clock: 700e6", "clock: 0.0");
+    let e = catalog.load(&text, "mine.ron").err().unwrap();
+    assert!(e.to_string().contains("clock"), "{e}");
 }
