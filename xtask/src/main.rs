@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod compare;
+mod dram;
 mod explain;
 mod import;
 mod list;
@@ -38,6 +39,8 @@ enum Command {
     Explain(explain::Args),
     /// Import an ONNX model: print its summary, or write it as a RON network with -o.
     Import(import::Args),
+    /// Replay memory requests through the DDR4 model: cycles, time, bandwidth, energy.
+    Dram(dram::Args),
 }
 
 /// The preset families the command line knows: the built-in ones and the
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Some(Command::List(a)) => list::run(a),
         Some(Command::Explain(a)) => explain::run(a),
         Some(Command::Import(a)) => import::run(a),
+        Some(Command::Dram(a)) => dram::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod crossbar;
+pub mod dram;
 pub mod gpu;
 pub mod hmc;
 pub mod mesh;
