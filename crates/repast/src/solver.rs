@@ -241,6 +241,31 @@ impl SolverConfig {
         Ok(())
     }
 
+    /// The operations of one solve of one loop that runs `terms` terms after
+    /// the first solve, by the solver's own count rule (the table of
+    /// `docs/models/repast.md`; `tests/counts.rs` checks it against
+    /// [`HpSolver::solve`]):
+    ///
+    /// ```text
+    /// INV       (K+1) c_x s_b
+    /// VMM(A_H)  (K+1)(c_x - 1)          (+ K in the refinement form)
+    /// VMM(A_L)  K
+    /// ```
+    ///
+    /// It counts every input slice; a solve whose input has an all-zero
+    /// slice (a right-hand side that fits in fewer bits) skips that slice's
+    /// INV operation, so this is the count of a general right-hand side.
+    pub fn op_counts(&self, terms: u32) -> OpCounts {
+        let k = terms as u64;
+        let (cx, sb) = (self.output_cycles as u64, self.input_slices as u64);
+        let refine = if self.form == Form::Refine { k } else { 0 };
+        OpCounts {
+            inv: (k + 1) * cx * sb,
+            vmm_ah: (k + 1) * cx.saturating_sub(1) + refine,
+            vmm_al: k,
+        }
+    }
+
     /// The high-precision configuration of the precision study: three
     /// output cycles, 16-bit target.
     pub fn sixteen_bit(form: Form) -> Self {

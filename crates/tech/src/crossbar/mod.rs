@@ -15,6 +15,7 @@
 //! The architecture crates count actions; the energy and area of an action
 //! live here (the Accelergy split). Everything is a parameter: rows, columns,
 //! cell bits, DAC bits, how signed weights are encoded.
+pub mod inversion;
 pub mod mapping;
 pub mod parts;
 
