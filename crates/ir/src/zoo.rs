@@ -36,6 +36,15 @@ zoo![
     "alphagozero-40",
     "autoencoder",
     "bert-base",
+    "lenet5-cifar10",
+    "alexnet-cifar10",
+    "resnet18-cifar10",
+    "densenet40",
+    "resnet18-cifar100",
+    "resnet34-cifar100",
+    "resnet50-cifar100",
+    "resnet101-cifar100",
+    "resnet152-cifar100",
 ];
 
 /// Other names of zoo networks: `(alias, file stem)`. Both sides are compared

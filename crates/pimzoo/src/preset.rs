@@ -236,7 +236,7 @@ impl Catalog {
             pimzoo_gradpim::preset::FILES,
             |c| c.build(),
         ));
-        c.add(Family::new::<pimzoo_compact::preset::Config>(
+        c.add(Family::sweepable::<pimzoo_compact::preset::Config>(
             "Compact",
             pimzoo_compact::preset::FILES,
             |c| c.build(),

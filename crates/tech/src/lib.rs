@@ -11,3 +11,4 @@ pub mod dram;
 pub mod gpu;
 pub mod hmc;
 pub mod mesh;
+pub mod offchip;

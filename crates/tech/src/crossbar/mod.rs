@@ -15,6 +15,8 @@
 //! The architecture crates count actions; the energy and area of an action
 //! live here (the Accelergy split). Everything is a parameter: rows, columns,
 //! cell bits, DAC bits, how signed weights are encoded.
+pub mod cell_write;
+pub mod htree;
 pub mod inversion;
 pub mod mapping;
 pub mod parts;
