@@ -231,7 +231,7 @@ impl Catalog {
             pimzoo_tech::gpu::PRESET_FILES,
             |spec| Ok(Box::new(Gpu::new(spec)?)),
         ));
-        c.add(Family::new::<pimzoo_gradpim::preset::Config>(
+        c.add(Family::sweepable::<pimzoo_gradpim::preset::Config>(
             "GradPim",
             pimzoo_gradpim::preset::FILES,
             |c| c.build(),
