@@ -42,6 +42,12 @@ pub struct Args {
     pub config: Vec<PathBuf>,
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Draw throughput and energy efficiency relative to --baseline, and the energy breakdown, as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// The model the plot normalises to (default: the first model that ran).
+    #[arg(long, value_name = "ID")]
+    pub baseline: Option<String>,
 }
 
 impl Default for Args {
@@ -58,6 +64,8 @@ impl Default for Args {
             arch: Vec::new(),
             config: Vec::new(),
             format: Format::Table,
+            plot: None,
+            baseline: None,
         }
     }
 }
@@ -72,11 +80,31 @@ pub enum TaskArg {
 pub const DEFAULT_NETWORK: &str = "resnet18";
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(p) = &args.plot {
+        crate::plot::check_writable(p, false)?;
+    }
+    let (rows, workloads) = evaluate(&args)?;
+    match args.format {
+        Format::Json => crate::emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?))?,
+        Format::Csv => crate::emit(&flat_table(&rows).csv())?,
+        Format::Table => crate::emit(&grouped_table(&rows, &workloads))?,
+    }
+    if let Some(p) = &args.plot {
+        let svg = crate::plot::compare_svg(&rows, args.baseline.as_deref())?;
+        crate::plot::write_svg(p, &svg, false)?;
+        eprintln!("plot in {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows of every selected model on every workload the arguments name
+/// (workloads outer), and the workloads.
+pub(crate) fn evaluate(args: &Args) -> Result<(Vec<Row>, Vec<Workload>)> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let networks = networks(&args)?;
-    let task = task(&args)?;
+    let networks = networks(args)?;
+    let task = task(args)?;
     let precision: Precision = args
         .precision
         .parse()
@@ -107,12 +135,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })
         .collect();
     let rows = compare(&models, &workloads);
-    match args.format {
-        Format::Json => crate::emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?))?,
-        Format::Csv => crate::emit(&flat_table(&rows).csv())?,
-        Format::Table => crate::emit(&grouped_table(&rows, &workloads))?,
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((rows, workloads))
 }
 
 fn task(args: &Args) -> Result<Task> {
@@ -206,47 +229,54 @@ fn grouped_table(rows: &[Row], workloads: &[Workload]) -> String {
             si(work.macs as f64),
             si(work.params as f64),
         ));
-        let mut t = Table::new(&[
-            "model",
-            "latency",
-            "energy",
-            "samples/s",
-            "ops/s",
-            "ops/J",
-            "power",
-            "area",
-            "note",
-        ])
-        .right(&[1, 2, 3, 4, 5, 6, 7]);
+        let mut t = Table::new(&MODEL_COLUMNS).right(&[1, 2, 3, 4, 5, 6, 7]);
         for r in chunk {
-            let note = match &r.unsupported {
-                Some(reason) => reason.clone(),
-                None => r
-                    .report
-                    .as_ref()
-                    .map(dominant_component)
-                    .unwrap_or_default(),
-            };
-            t.push(vec![
-                r.id.clone(),
-                eng(r.latency_s, "s"),
-                eng(r.energy_j, "J"),
-                r.throughput_samples_per_s
-                    .map(si)
-                    .unwrap_or_else(|| "-".into()),
-                eng(r.ops_per_s, "op/s"),
-                eng(r.ops_per_j, "op/J"),
-                eng(r.power_w, "W"),
-                r.area_mm2
-                    .map(|a| format!("{a:.1} mm^2"))
-                    .unwrap_or_else(|| "-".into()),
-                note,
-            ]);
+            t.push(model_cells(r));
         }
         out.push_str(&t.render());
         out.push('\n');
     }
     out
+}
+
+/// The columns of the table of one workload.
+pub(crate) const MODEL_COLUMNS: [&str; 9] = [
+    "model",
+    "latency",
+    "energy",
+    "samples/s",
+    "ops/s",
+    "ops/J",
+    "power",
+    "area",
+    "note",
+];
+
+/// One model's cells in the table of one workload.
+pub(crate) fn model_cells(r: &Row) -> Vec<String> {
+    let note = match &r.unsupported {
+        Some(reason) => reason.clone(),
+        None => r
+            .report
+            .as_ref()
+            .map(dominant_component)
+            .unwrap_or_default(),
+    };
+    vec![
+        r.id.clone(),
+        eng(r.latency_s, "s"),
+        eng(r.energy_j, "J"),
+        r.throughput_samples_per_s
+            .map(si)
+            .unwrap_or_else(|| "-".into()),
+        eng(r.ops_per_s, "op/s"),
+        eng(r.ops_per_j, "op/J"),
+        eng(r.power_w, "W"),
+        r.area_mm2
+            .map(|a| format!("{a:.1} mm^2"))
+            .unwrap_or_else(|| "-".into()),
+        note,
+    ]
 }
 
 /// "energy mostly <component> (NN %)".

@@ -7,7 +7,10 @@ mod dram;
 mod explain;
 mod import;
 mod list;
+mod plot;
+mod report;
 mod reproduce;
+mod sweep;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -33,6 +36,10 @@ enum Command {
     Compare(compare::Args),
     /// Check the models against the published numbers of `fixtures/reference/`.
     Reproduce(reproduce::Args),
+    /// Evaluate a grid of preset parameters x networks x batch sizes (docs/sweeps.md).
+    Sweep(sweep::Args),
+    /// Write a self-contained HTML page: compare and reproduce tables with their plots.
+    Report(report::Args),
     /// List the networks of the zoo, the accelerators and the presets.
     List(list::Args),
     /// Print a model's equations and assumptions in words.
@@ -92,6 +99,8 @@ fn main() -> ExitCode {
         None => compare::run(compare::Args::default()),
         Some(Command::Compare(a)) => compare::run(a),
         Some(Command::Reproduce(a)) => reproduce::run(a),
+        Some(Command::Sweep(a)) => sweep::run(a),
+        Some(Command::Report(a)) => report::run(a),
         Some(Command::List(a)) => list::run(a),
         Some(Command::Explain(a)) => explain::run(a),
         Some(Command::Import(a)) => import::run(a),

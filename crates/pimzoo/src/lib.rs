@@ -21,6 +21,7 @@
 pub mod compare;
 mod preset;
 pub mod reference;
+pub mod sweep;
 
 pub use pimzoo_core::*;
 pub use pimzoo_tech as tech;
