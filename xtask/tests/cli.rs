@@ -1,16 +1,8 @@
 //! The command line as a user meets it: exit codes and messages.
-use std::process::Command;
+mod common;
 
 fn xtask(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("the xtask binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run(args, None)
 }
 
 fn temp_file(name: &str, text: &str) -> std::path::PathBuf {

@@ -1,17 +1,10 @@
 //! `cargo xtask import` and `compare --onnx` as a user meets them.
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 fn xtask(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("the xtask binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run(args, None)
 }
 
 fn fixture(file: &str) -> String {
@@ -20,10 +13,7 @@ fn fixture(file: &str) -> String {
 
 /// A fresh directory for one test's files.
 fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pimzoo-import-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::fresh_dir("import", test)
 }
 
 #[test]

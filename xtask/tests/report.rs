@@ -2,27 +2,17 @@
 //! and a headless Chromium renders every plot on it without a console
 //! message. The browser part is skipped, with a note, where Chromium is
 //! not installed (`.ci/run` installs Debian's `chromium`).
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn xtask(args: &[&str], dir: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the xtask binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run(args, Some(dir))
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pimzoo-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("report", name)
 }
 
 /// The Chromium binary on the PATH, if any.

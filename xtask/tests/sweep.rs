@@ -1,27 +1,16 @@
 //! `cargo xtask sweep` as a user meets it: files, shards, resume, merge,
 //! errors before work, and the files it must not overwrite.
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn xtask(args: &[&str], dir: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the xtask binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run(args, Some(dir))
 }
 
 /// A fresh directory per test.
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pimzoo-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("sweep", name)
 }
 
 fn read(d: &Path, f: &str) -> String {
