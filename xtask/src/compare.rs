@@ -1,4 +1,5 @@
 //! `cargo xtask compare`: one or more workloads on the registered models.
+use crate::details::{self, Details, MetricFilter};
 use crate::table::{eng, Table};
 use crate::Format;
 use anyhow::{bail, Context, Result};
@@ -48,6 +49,14 @@ pub struct Args {
     /// The model the plot normalises to (default: the first model that ran).
     #[arg(long, value_name = "ID")]
     pub baseline: Option<String>,
+    /// Print each model's energy by component and its metrics under the table
+    /// (auto: when a workload is compared on at most 6 models).
+    #[arg(long, value_enum, default_value_t = Details::Auto)]
+    pub details: Details,
+    /// Only these metrics: names or prefixes ending in `*` (`update_*`);
+    /// shows the detail tables, and adds the metrics as CSV columns.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub metrics: Vec<String>,
 }
 
 impl Default for Args {
@@ -66,6 +75,8 @@ impl Default for Args {
             format: Format::Table,
             plot: None,
             baseline: None,
+            details: Details::Auto,
+            metrics: Vec::new(),
         }
     }
 }
@@ -84,10 +95,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
         crate::plot::check_writable(p, false)?;
     }
     let (rows, workloads) = evaluate(&args)?;
+    let filter = MetricFilter::new(&args.metrics);
+    let metrics = filter.select(&rows)?;
     match args.format {
         Format::Json => crate::emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?))?,
-        Format::Csv => crate::emit(&flat_table(&rows).csv())?,
-        Format::Table => crate::emit(&grouped_table(&rows, &workloads))?,
+        Format::Csv => {
+            let extra = if filter.is_explicit() {
+                &metrics[..]
+            } else {
+                &[]
+            };
+            crate::emit(&flat_table(&rows, extra).csv())?
+        }
+        Format::Table => {
+            let show = |models: usize| match args.details {
+                Details::On => true,
+                Details::Off => false,
+                Details::Auto => filter.is_explicit() || models <= details::AUTO_MAX_MODELS,
+            };
+            crate::emit(&grouped_table(&rows, &workloads, &metrics, show))?
+        }
     }
     if let Some(p) = &args.plot {
         let svg = crate::plot::compare_svg(&rows, args.baseline.as_deref())?;
@@ -178,8 +205,9 @@ fn networks(args: &Args) -> Result<Vec<Arc<Network>>> {
     Ok(out.into_iter().map(Arc::new).collect())
 }
 
-fn flat_table(rows: &[Row]) -> Table {
-    let mut t = Table::new(&[
+/// One line per row; `metrics` become extra columns at the end.
+fn flat_table(rows: &[Row], metrics: &[String]) -> Table {
+    let mut header = vec![
         "id",
         "network",
         "task",
@@ -193,10 +221,12 @@ fn flat_table(rows: &[Row]) -> Table {
         "power_w",
         "area_mm2",
         "unsupported",
-    ]);
+    ];
+    header.extend(metrics.iter().map(String::as_str));
+    let mut t = Table::new(&header);
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
-        t.push(vec![
+        let mut cells = vec![
             r.id.clone(),
             r.network.clone(),
             r.task.clone(),
@@ -210,12 +240,21 @@ fn flat_table(rows: &[Row]) -> Table {
             num(r.power_w),
             num(r.area_mm2),
             r.unsupported.clone().unwrap_or_default(),
-        ]);
+        ];
+        cells.extend(metrics.iter().map(|m| num(r.metrics.get(m).copied())));
+        t.push(cells);
     }
     t
 }
 
-fn grouped_table(rows: &[Row], workloads: &[Workload]) -> String {
+/// Per workload: a heading, the table of models and, when `show_details(number
+/// of models)`, the detail tables with the `metrics` named.
+fn grouped_table(
+    rows: &[Row],
+    workloads: &[Workload],
+    metrics: &[String],
+    show_details: impl Fn(usize) -> bool,
+) -> String {
     let mut out = String::new();
     let per = rows.len() / workloads.len().max(1);
     for (w, chunk) in workloads.iter().zip(rows.chunks(per.max(1))) {
@@ -229,31 +268,69 @@ fn grouped_table(rows: &[Row], workloads: &[Workload]) -> String {
             si(work.macs as f64),
             si(work.params as f64),
         ));
-        let mut t = Table::new(&MODEL_COLUMNS).right(&[1, 2, 3, 4, 5, 6, 7]);
+        let epoch = has_epoch(chunk);
+        if let Some(r) = chunk.iter().find(|r| r.dataset.is_some()) {
+            out.push_str(&format!(
+                "an epoch: {} steps over {}\n\n",
+                thousands(r.steps_per_epoch.unwrap_or_default()),
+                r.dataset.as_deref().unwrap_or_default(),
+            ));
+        }
+        let columns = model_columns(epoch);
+        let mut t = Table::new(&columns)
+            .right(&numeric_columns(epoch))
+            .wrap(columns.len() - 1, NOTE_WIDTH);
         for r in chunk {
-            t.push(model_cells(r));
+            t.push(model_cells(r, epoch));
         }
         out.push_str(&t.render());
         out.push('\n');
+        if show_details(chunk.len()) {
+            let d = details::render(chunk, metrics);
+            if !d.is_empty() {
+                out.push_str(&d);
+                out.push('\n');
+            }
+        }
     }
     out
 }
 
-/// The columns of the table of one workload.
-pub(crate) const MODEL_COLUMNS: [&str; 9] = [
-    "model",
-    "latency",
-    "energy",
-    "samples/s",
-    "ops/s",
-    "ops/J",
-    "power",
-    "area",
-    "note",
-];
+/// Notes (why a model cannot run) wrap at this width in the table.
+const NOTE_WIDTH: usize = 72;
+
+/// The columns of the table of one workload; `epoch` adds the time and
+/// energy of one epoch (training on a network whose training set is known).
+pub(crate) fn model_columns(epoch: bool) -> Vec<&'static str> {
+    let mut c = vec![
+        "model",
+        "latency",
+        "energy",
+        "samples/s",
+        "ops/s",
+        "ops/J",
+        "power",
+        "area",
+    ];
+    if epoch {
+        c.extend(["epoch", "epoch energy"]);
+    }
+    c.push("note");
+    c
+}
+
+/// The numeric (right-aligned) columns of [`model_columns`].
+pub(crate) fn numeric_columns(epoch: bool) -> Vec<usize> {
+    (1..model_columns(epoch).len() - 1).collect()
+}
+
+/// True when the table of these rows has epoch columns.
+pub(crate) fn has_epoch(rows: &[Row]) -> bool {
+    rows.iter().any(|r| r.epoch_s.is_some())
+}
 
 /// One model's cells in the table of one workload.
-pub(crate) fn model_cells(r: &Row) -> Vec<String> {
+pub(crate) fn model_cells(r: &Row, epoch: bool) -> Vec<String> {
     let note = match &r.unsupported {
         Some(reason) => reason.clone(),
         None => r
@@ -262,7 +339,7 @@ pub(crate) fn model_cells(r: &Row) -> Vec<String> {
             .map(dominant_component)
             .unwrap_or_default(),
     };
-    vec![
+    let mut cells = vec![
         r.id.clone(),
         eng(r.latency_s, "s"),
         eng(r.energy_j, "J"),
@@ -275,8 +352,44 @@ pub(crate) fn model_cells(r: &Row) -> Vec<String> {
         r.area_mm2
             .map(|a| format!("{a:.1} mm^2"))
             .unwrap_or_else(|| "-".into()),
-        note,
-    ]
+    ];
+    if epoch {
+        cells.push(r.epoch_s.map(duration).unwrap_or_else(|| "-".into()));
+        cells.push(eng(r.epoch_j, "J"));
+    }
+    cells.push(note);
+    cells
+}
+
+/// `1281167` as `1,281,167`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A long time in the unit a reader thinks in: `3.61 h`, `2.40 d`.
+fn duration(s: f64) -> String {
+    let (value, unit) = match s {
+        s if s >= 86_400.0 => (s / 86_400.0, "d"),
+        s if s >= 3_600.0 => (s / 3_600.0, "h"),
+        s if s >= 60.0 => (s / 60.0, "min"),
+        s => return pimzoo::units::engineering(s, "s"),
+    };
+    let digits = if value >= 99.95 {
+        0
+    } else if value >= 9.995 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.digits$} {unit}")
 }
 
 /// "energy mostly <component> (NN %)".

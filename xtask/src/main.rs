@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod compare;
+mod details;
 mod dram;
 mod explain;
 mod import;

@@ -104,11 +104,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         pimzoo::units::engineering(work.macs as f64, ""),
         pimzoo::units::engineering(work.params as f64, ""),
     );
-    let cells: Vec<Vec<String>> = rows.iter().map(compare::model_cells).collect();
+    let epoch = compare::has_epoch(&rows);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| compare::model_cells(r, epoch))
+        .collect();
     page.push_str(&table(
-        &compare::MODEL_COLUMNS,
+        &compare::model_columns(epoch),
         &cells,
-        &[1, 2, 3, 4, 5, 6, 7],
+        &compare::numeric_columns(epoch),
         &[],
     ));
     page.push_str(&figure(

@@ -6,6 +6,8 @@ pub struct Table {
     rows: Vec<Vec<String>>,
     /// Columns aligned to the right (numbers).
     right: Vec<bool>,
+    /// A column whose long cells continue on the next lines, and its width.
+    wrap: Option<(usize, usize)>,
 }
 
 impl Table {
@@ -14,7 +16,15 @@ impl Table {
             header: header.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
             right: vec![false; header.len()],
+            wrap: None,
         }
+    }
+
+    /// Wrap the cells of column `col` at word boundaries to `width` characters
+    /// (a word longer than that stays whole); in CSV they stay one cell.
+    pub fn wrap(mut self, col: usize, width: usize) -> Self {
+        self.wrap = Some((col, width.max(1)));
+        self
     }
 
     /// Align these columns to the right.
@@ -33,8 +43,9 @@ impl Table {
 
     pub fn render(&self) -> String {
         let n = self.header.len();
+        let rows: Vec<Vec<String>> = self.rows.iter().flat_map(|r| self.wrapped(r)).collect();
         let mut width: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for r in &self.rows {
+        for r in &rows {
             for (i, c) in r.iter().enumerate().take(n) {
                 width[i] = width[i].max(c.chars().count());
             }
@@ -63,11 +74,44 @@ impl Table {
         let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
         out.push_str(&line(&rule));
         out.push('\n');
-        for r in &self.rows {
+        for r in &rows {
             out.push_str(&line(r));
             out.push('\n');
         }
         out
+    }
+
+    /// A row as printed lines: one, or more when its wrapped cell is long.
+    fn wrapped(&self, row: &[String]) -> Vec<Vec<String>> {
+        let Some((col, width)) = self.wrap else {
+            return vec![row.to_vec()];
+        };
+        let Some(cell) = row.get(col) else {
+            return vec![row.to_vec()];
+        };
+        let mut pieces: Vec<String> = Vec::new();
+        for word in cell.split(' ') {
+            match pieces.last_mut() {
+                Some(p) if p.chars().count() + 1 + word.chars().count() <= width => {
+                    p.push(' ');
+                    p.push_str(word);
+                }
+                _ => pieces.push(word.to_string()),
+            }
+        }
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                let mut r = if i == 0 {
+                    row.to_vec()
+                } else {
+                    vec![String::new(); row.len()]
+                };
+                r[col] = piece;
+                r
+            })
+            .collect()
     }
 
     pub fn csv(&self) -> String {
@@ -97,4 +141,21 @@ fn csv_line(cells: &[String]) -> String {
 pub fn eng(v: Option<f64>, unit: &str) -> String {
     v.map(|v| pimzoo::units::engineering(v, unit))
         .unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_cell_continues_on_the_next_lines() {
+        let mut t = Table::new(&["model", "note"]).wrap(1, 12);
+        t.push(vec!["a".into(), "one two three four".into()]);
+        t.push(vec!["b".into(), "short".into()]);
+        assert_eq!(
+            t.render(),
+            "model  note\n-----  ----------\na      one two\n       three four\nb      short\n"
+        );
+        assert_eq!(t.csv(), "model,note\na,one two three four\nb,short\n");
+    }
 }

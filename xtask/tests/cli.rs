@@ -142,3 +142,188 @@ fn the_example_third_party_model_appears_in_compare() {
     assert!(ok, "{err}");
     assert!(out.contains("systolic/tpu-v1"), "{out}");
 }
+
+/// The rows of the detail table whose first-column heading is `title`:
+/// first cell -> the other cells.
+fn detail_rows(out: &str, title: &str) -> Vec<(String, Vec<String>)> {
+    let mut lines = out.lines().skip_while(|l| !l.starts_with(title)).skip(2);
+    let mut rows = Vec::new();
+    for l in lines.by_ref().take_while(|l| !l.trim().is_empty()) {
+        let mut cells = l.split("  ").map(str::trim).filter(|c| !c.is_empty());
+        let first = cells.next().unwrap_or_default().to_string();
+        rows.push((first, cells.map(str::to_string).collect()));
+    }
+    rows
+}
+
+#[test]
+fn gradpim_systems_show_update_and_total_times() {
+    let (ok, out, err) = xtask(&[
+        "compare",
+        "--network",
+        "resnet50",
+        "--task",
+        "training",
+        "--optimizer",
+        "momentum",
+        "--arch",
+        "gradpim/baseline",
+        "gradpim/v1",
+        "gradpim/v2",
+        "gradpim/tensordimm",
+    ]);
+    assert!(ok, "{err}");
+    let metrics = detail_rows(&out, "metric");
+    for name in ["update_time_s", "total_time_s"] {
+        let (_, cells) = metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no {name} row in\n{out}"));
+        assert_eq!(cells.len(), 4, "{name}: {cells:?}");
+        assert!(
+            cells.iter().all(|c| c.ends_with('s') && c != "-"),
+            "{cells:?}"
+        );
+    }
+}
+
+#[test]
+fn compact_chips_show_their_energy_components() {
+    let (ok, out, err) = xtask(&[
+        "compare",
+        "--network",
+        "vgg8",
+        "--batch",
+        "1024",
+        "--arch",
+        "compact/ppp",
+        "compact/rp",
+        "compact/unlimited",
+    ]);
+    assert!(ok, "{err}");
+    let energy = detail_rows(&out, "energy by component");
+    for c in [
+        "dram",
+        "adc",
+        "accumulation",
+        "interconnect",
+        "cell-write",
+        "leakage",
+    ] {
+        let (_, cells) = energy
+            .iter()
+            .find(|(n, _)| n == c)
+            .unwrap_or_else(|| panic!("no {c} row in\n{out}"));
+        assert_eq!(cells.len(), 3, "{c}: {cells:?}");
+        assert!(cells.iter().all(|x| x.contains("J (")), "{cells:?}");
+    }
+}
+
+#[test]
+fn kfac_training_shows_epochs_and_the_inversion_share() {
+    let (ok, out, err) = xtask(&[
+        "compare",
+        "--network",
+        "resnet50",
+        "--task",
+        "training",
+        "--optimizer",
+        "kfac",
+        "--arch",
+        "repast/repast",
+        "repast/pipelayer",
+        "gpu/v100",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("an epoch: 1,281,167 steps over ImageNet"),
+        "{out}"
+    );
+    let header = out.lines().find(|l| l.starts_with("model")).unwrap();
+    assert!(
+        header.contains("epoch") && header.contains("epoch energy"),
+        "{header}"
+    );
+    let metrics = detail_rows(&out, "metric");
+    let share = |name: &str| {
+        metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
+    };
+    // Both models that run K-FAC report it; repast/pipelayer cannot and says why.
+    assert_eq!(share("inversion_share").len(), 2);
+    assert!(share("epoch_s")[0].ends_with('s'));
+    assert!(out.contains("repast/pipelayer") && out.contains("first-order optimizers only"));
+}
+
+#[test]
+fn details_follow_the_flags() {
+    let base = ["compare", "--network", "lenet5", "--arch", "gpu/v100"];
+    let (ok, out, err) = xtask(&base);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("energy by component") && out.contains("metric"),
+        "{out}"
+    );
+
+    let (_, out, _) = xtask(&[&base[..], &["--details", "off"]].concat());
+    assert!(!out.contains("energy by component"), "{out}");
+
+    let (ok, out, err) = xtask(&[&base[..], &["--metrics", "dram_traffic_bytes"]].concat());
+    assert!(ok, "{err}");
+    let names: Vec<String> = detail_rows(&out, "metric")
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(names, ["dram_traffic_bytes"]);
+
+    let (ok, out, err) = xtask(
+        &[
+            &base[..],
+            &["--metrics", "dram_traffic_bytes", "--format", "csv"],
+        ]
+        .concat(),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.lines().next().unwrap().ends_with(",dram_traffic_bytes"),
+        "{out}"
+    );
+
+    let (ok, _, err) = xtask(&[&base[..], &["--metrics", "dram_trafic"]].concat());
+    assert!(!ok);
+    assert!(
+        err.contains("`dram_trafic` matches no metric") && err.contains("dram_traffic_bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_model_of_a_training_workload_gets_epoch_figures_in_json() {
+    let (ok, out, err) = xtask(&[
+        "compare",
+        "--network",
+        "vgg8",
+        "--task",
+        "training",
+        "--batch",
+        "128",
+        "--arch",
+        "gpu",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for row in v.as_array().unwrap() {
+        // CIFAR-10: 50,000 samples, 391 steps of 128.
+        assert_eq!(row["steps_per_epoch"], 391, "{row}");
+        let (epoch, step) = (
+            row["epoch_s"].as_f64().unwrap(),
+            row["latency_s"].as_f64().unwrap(),
+        );
+        assert!((epoch / step - 391.0).abs() < 1e-9, "{row}");
+    }
+}

@@ -10,6 +10,7 @@
 //! The format and the counting rules are documented in `docs/ir.md`.
 #![forbid(unsafe_code)]
 
+pub mod dataset;
 mod error;
 mod infer;
 mod network;

@@ -510,24 +510,8 @@ impl Sweep {
 /// A row for a model that could not be built.
 fn unsupported_row(id: &str, w: &Workload, reason: &str) -> Row {
     Row {
-        id: id.to_string(),
-        network: w.network.name().to_string(),
-        task: w.task.to_string(),
-        batch: w.batch,
-        precision: w.precision.to_string(),
-        latency_s: None,
-        energy_j: None,
-        energy_breakdown_j: BTreeMap::new(),
-        area_mm2: None,
-        throughput_samples_per_s: None,
-        ops_per_s: None,
-        ops_per_j: None,
-        ops_per_s_per_mm2: None,
-        power_w: None,
-        metrics: BTreeMap::new(),
-        layers: Vec::new(),
         unsupported: Some(reason.to_string()),
-        report: None,
+        ..Row::new(id, w)
     }
 }
 

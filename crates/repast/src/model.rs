@@ -5,12 +5,13 @@ use crate::ledger::Ledger;
 use crate::pipeline::{first_order, stages, FirstOrder, Row, WriteModel};
 use crate::preset::{Config, Preconditioning, Reading, SOURCED_FIELDS, SOURCED_SECOND_ORDER};
 use crate::second_order::{second_order, Engine, SecondOrderCost};
-use crate::training::{self, Baselines, DATASETS};
+use crate::training::{self, Baselines};
 use pimzoo_core::units::{engineering, Joules, Seconds};
 use pimzoo_core::{
     Accelerator, ArchInfo, EvalError, LatencyRule, LayerRow, NumberFormat, Optimizer, Report,
     Workload,
 };
+use pimzoo_ir::dataset::{dataset_of, DATASETS};
 
 /// The model of one preset.
 pub struct Trainer {
@@ -405,7 +406,7 @@ impl Accelerator for Trainer {
             }
         }
         if w.task.is_training() {
-            if let Some(d) = training::dataset_of(w.network.name()) {
+            if let Some(d) = dataset_of(w.network.name()) {
                 let steps = d.samples.div_ceil(w.batch) as f64;
                 report.set_metric("dataset_samples", d.samples as f64);
                 report.set_metric("steps_per_epoch", steps);

@@ -1,10 +1,10 @@
-//! Training to accuracy: training-set sizes (what an epoch is), the
-//! epoch-reduction factors of K-FAC (inputs, per network family), and the
-//! paper's comparison of a RePAST K-FAC step with its baselines.
+//! Training to accuracy: the epoch-reduction factors of K-FAC (inputs, per
+//! network family) and the paper's comparison of a RePAST K-FAC step with
+//! its baselines.
 //!
 //! Per-epoch time and energy come from the models: an epoch is
 //! `ceil(N / B)` steps of the workload's batch `B` over a training set of
-//! `N` samples. Epochs to accuracy are *not* modelled: the whole-training
+//! `N` samples (`pimzoo_ir::dataset`, shared by every model). Epochs to accuracy are *not* modelled: the whole-training
 //! comparison takes the ratio `r = epochs(first order) / epochs(K-FAC)` as
 //! an input (the preset's `training.epoch_reduction`, from the brief's
 //! reading of the paper's slide 31), so that
@@ -21,86 +21,6 @@ use crate::preset::{Compare, Training};
 use pimzoo_core::{Accelerator, Optimizer, Report, Task, Workload};
 use pimzoo_ir::normalize_name;
 use pimzoo_tech::gpu::Gpu;
-
-/// A training set: the samples of one epoch.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Dataset {
-    pub name: &'static str,
-    pub samples: u64,
-    /// Zoo networks trained on it; `*-suffix` matches every name ending in
-    /// `-suffix`.
-    pub networks: &'static [&'static str],
-    pub source: &'static str,
-}
-
-/// The training sets of the zoo's networks.
-pub const DATASETS: &[Dataset] = &[
-    Dataset {
-        name: "ImageNet-1k (ILSVRC-2012)",
-        samples: 1_281_167,
-        networks: &[
-            "alexnet",
-            "vgg13",
-            "vgg16",
-            "vgg19",
-            "msra-1",
-            "msra-2",
-            "msra-3",
-            "resnet18",
-            "resnet34",
-            "resnet50",
-            "resnet101",
-            "resnet152",
-            "googlenet",
-            "bn-inception",
-            "mobilenet-v2",
-        ],
-        source:
-            "Russakovsky et al., ImageNet Large Scale Visual Recognition Challenge, IJCV 2015, \
-                 Table 2: 1,281,167 training images (ILSVRC-2012); the networks' papers train on it",
-    },
-    Dataset {
-        name: "CIFAR-10",
-        samples: 50_000,
-        networks: &["*-cifar10"],
-        source: "Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009: 50,000 \
-                 training images",
-    },
-    Dataset {
-        name: "CIFAR-100",
-        samples: 50_000,
-        networks: &["*-cifar100"],
-        source: "Krizhevsky 2009: 50,000 training images",
-    },
-    Dataset {
-        name: "MNIST",
-        samples: 60_000,
-        networks: &["lenet5", "autoencoder"],
-        source:
-            "LeCun et al., Proc. IEEE 1998: 60,000 training images; the autoencoder is \
-                 Hinton & Salakhutdinov's MNIST autoencoder (Science 2006), as in K-FAC (ICML 2015)",
-    },
-    Dataset {
-        name: "MNLI (GLUE)",
-        samples: 392_702,
-        networks: &["bert-base"],
-        source:
-            "ASSUMPTION: RePAST does not say what BERT trains on; the largest GLUE fine-tuning \
-                 task, MNLI, 392,702 training pairs (Williams et al., NAACL 2018), at the zoo's \
-                 sequence length of 128",
-    },
-];
-
-/// The training set of a zoo network, if it has one.
-pub fn dataset_of(network: &str) -> Option<&'static Dataset> {
-    let key = normalize_name(network);
-    DATASETS.iter().find(|d| {
-        d.networks.iter().any(|n| match n.strip_prefix('*') {
-            Some(suffix) => key.ends_with(&normalize_name(suffix)),
-            None => normalize_name(n) == key,
-        })
-    })
-}
 
 /// The epoch-reduction factor of `network`, if the preset gives one.
 pub fn epoch_reduction(training: &Training, network: &str) -> Option<f64> {
@@ -131,12 +51,6 @@ pub fn validate(training: &Training) -> Result<(), String> {
     Ok(())
 }
 
-/// The built-in GPU preset with this id (the one list of GPU presets lives
-/// in pimzoo-tech).
-pub fn builtin_gpu(id: &str) -> Result<Gpu, String> {
-    pimzoo_tech::gpu::builtin(id)
-}
-
 /// The baselines of the comparison, built.
 pub(crate) struct Baselines {
     pub reram: Box<dyn Accelerator>,
@@ -157,7 +71,8 @@ impl Baselines {
             })?;
         Ok(Baselines {
             reram,
-            gpu: builtin_gpu(&c.gpu).map_err(|e| format!("`training.compare.gpu`: {e}"))?,
+            gpu: pimzoo_tech::gpu::builtin(&c.gpu)
+                .map_err(|e| format!("`training.compare.gpu`: {e}"))?,
             first_order,
         })
     }
@@ -224,31 +139,5 @@ impl Baselines {
             set("vs_gpu_2nd_training_speedup", g.latency.value() / t);
             set("vs_gpu_2nd_training_energy_saving", g.energy().value() / e);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_dataset_network_is_in_the_zoo_and_found() {
-        let zoo = pimzoo_ir::zoo::names();
-        for d in DATASETS {
-            for n in d.networks.iter().filter(|n| !n.starts_with('*')) {
-                assert!(zoo.contains(n), "{n} is not a zoo network");
-                assert_eq!(dataset_of(n).map(|x| x.name), Some(d.name));
-            }
-        }
-        assert_eq!(dataset_of("vgg8-cifar10").map(|d| d.samples), Some(50_000));
-        assert_eq!(dataset_of("ResNet_50").map(|d| d.samples), Some(1_281_167));
-        assert!(dataset_of("alphagozero").is_none());
-    }
-
-    #[test]
-    fn the_gpu_presets_are_found_by_id() {
-        assert!(builtin_gpu("gpu/v100").is_ok());
-        let e = builtin_gpu("gpu/a100").err().unwrap_or_default();
-        assert!(e.contains("gpu/v100"), "{e}");
     }
 }

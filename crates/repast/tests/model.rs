@@ -2,8 +2,8 @@
 //! cycle arithmetic, K-FAC's amortisation, the comparison's algebra, and
 //! preset errors that name their field.
 use pimzoo_core::{Accelerator, EvalError, NumberFormat, Optimizer, Precision, Report, Workload};
+use pimzoo_ir::dataset::dataset_of;
 use pimzoo_repast::preset::{builtin, parse, Config, Parallelism, Preconditioning, FILES};
-use pimzoo_repast::training::{builtin_gpu, dataset_of};
 use std::sync::Arc;
 
 fn net(name: &str) -> Arc<pimzoo_ir::Network> {
@@ -168,7 +168,7 @@ fn longer_intervals_amortise_the_second_order_work() {
 #[test]
 fn whole_training_ratios_are_the_epoch_ratios_times_the_epoch_reduction() {
     let rp = model("repast/repast");
-    let gpu = builtin_gpu("gpu/v100").unwrap();
+    let gpu = pimzoo_tech::gpu::builtin("gpu/v100").unwrap();
     for name in ["vgg16", "resnet50", "bert-base", "autoencoder"] {
         let w = Workload::training(net(name), 64, Optimizer::from_name("kfac").unwrap());
         let r = rp.evaluate(&w).unwrap();

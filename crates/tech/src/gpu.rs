@@ -823,6 +823,8 @@ impl Accelerator for Gpu {
         }
         if let Some((factors, every_f, every_i)) = &kfac {
             let (mut form_once, mut inv_once) = (Cost::default(), Cost::default());
+            // Per step, amortised: the inversions, and all second-order work.
+            let (mut inversion_s, mut second_order_s) = (0.0, 0.0);
             for f in factors {
                 let [form, inv, pre] = self.kfac_layer_costs(f, w.batch, None);
                 form_once.add(form);
@@ -833,10 +835,15 @@ impl Accelerator for Gpu {
                     ("kfac-inverse", inv.scaled(1.0 / every_i)),
                     ("kfac-precondition", pre),
                 ];
+                inversion_s += rows[1].1.time;
                 for (what, c) in rows {
+                    second_order_s += c.time;
                     acc.push(&mut report, format!("{name}.{what}"), Phase::Update, c);
                 }
             }
+            let step = report.latency.value();
+            report.set_metric("inversion_share", inversion_s / step);
+            report.set_metric("second_order_share", second_order_s / step);
             report.set_metric("kfac_factor_s", form_once.time);
             report.set_metric("kfac_factor_j", form_once.energy());
             report.set_metric("kfac_inversion_s", inv_once.time);
@@ -889,7 +896,8 @@ FLOPs (rows = batch x output positions), inverted at n^3 FLOPs + n x inverse_ste
 every step; forming is amortised over factor_interval steps and inverting over \
 inversion_interval, as `<layer>.kfac-factors`, `.kfac-inverse` and `.kfac-precondition` \
 update rows. Metrics kfac_factor_s/_j and kfac_inversion_s/_j give the un-amortised cost of \
-forming / inverting every factor once. \
+forming / inverting every factor once; inversion_share and second_order_share are the amortised \
+inversions' and all K-FAC work's shares of the step time. \
 A workload whose DRAM footprint (parameters, gradients, optimizer state, stored activations, \
 K-FAC factors) exceeds the capacity is a configuration error. \
 Not modelled: cuDNN algorithm choice (Winograd/FFT can exceed the algorithmic peak), \
