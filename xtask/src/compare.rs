@@ -1,6 +1,6 @@
 //! `cargo xtask compare`: one or more workloads on the registered models.
 use crate::details::{self, Details, MetricFilter};
-use crate::table::{eng, Table};
+use crate::table::{eng, group_digits, Table};
 use crate::Format;
 use anyhow::{bail, Context, Result};
 use pimzoo::compare::{compare, Row};
@@ -272,7 +272,7 @@ fn grouped_table(
         if let Some(r) = chunk.iter().find(|r| r.dataset.is_some()) {
             out.push_str(&format!(
                 "an epoch: {} steps over {}\n\n",
-                thousands(r.steps_per_epoch.unwrap_or_default()),
+                group_digits(r.steps_per_epoch.unwrap_or_default()),
                 r.dataset.as_deref().unwrap_or_default(),
             ));
         }
@@ -359,19 +359,6 @@ pub(crate) fn model_cells(r: &Row, epoch: bool) -> Vec<String> {
     }
     cells.push(note);
     cells
-}
-
-/// `1281167` as `1,281,167`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A long time in the unit a reader thinks in: `3.61 h`, `2.40 d`.

@@ -1,5 +1,5 @@
 //! `cargo xtask list`: the zoo, the accelerators and the presets.
-use crate::table::Table;
+use crate::table::{group_digits, Table};
 use crate::Format;
 use anyhow::Result;
 use pimzoo::ir::zoo;
@@ -127,17 +127,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
         crate::emit(&format!("  {p}\n"))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `1234567` as `1,234,567`.
-fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
