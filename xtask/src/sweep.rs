@@ -341,10 +341,7 @@ fn list_paths(catalog: &Catalog, bases: &[PresetData]) -> Result<ExitCode> {
             .unwrap_or_else(|_| data.origin().to_string());
         text.push_str(&format!("{id} ({})\n", data.origin()));
         for path in data.paths() {
-            let value = data.get(&path).map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
+            let value = data.get(&path).map(pimzoo::sweep::value_text);
             text.push_str(&format!("  {path} = {}\n", value.unwrap_or_default()));
         }
     }

@@ -8,10 +8,10 @@ use crate::mesh::MeshSpec;
 use crate::model::Ntx;
 use pimzoo_core::units::Bytes;
 use pimzoo_core::Accelerator;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The body of a `fixtures/configs/ntx/*.ron` preset.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `ntx/<name>`.

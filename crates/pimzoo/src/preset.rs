@@ -246,12 +246,12 @@ impl Catalog {
             pimzoo_neuralpim::preset::FILES,
             |c| c.build(),
         ));
-        c.add(Family::new::<pimzoo_repast::preset::Config>(
+        c.add(Family::sweepable::<pimzoo_repast::preset::Config>(
             "Repast",
             pimzoo_repast::preset::FILES,
             |c| c.build(),
         ));
-        c.add(Family::new::<pimzoo_ntx::preset::Config>(
+        c.add(Family::sweepable::<pimzoo_ntx::preset::Config>(
             "Ntx",
             pimzoo_ntx::preset::FILES,
             |c| c.build(),
@@ -379,8 +379,8 @@ impl PresetData {
         &self.origin
     }
 
-    /// Every path to a number, boolean or string field: `fp32_efficiency`,
-    /// `adc.bits`, `tiles.0.rows`.
+    /// Every path to a number, boolean or string field, or to an optional
+    /// field left unset: `fp32_efficiency`, `adc.bits`, `tiles.0.rows`.
     pub fn paths(&self) -> Vec<String> {
         let mut out = Vec::new();
         leaf_paths(&self.value, String::new(), &mut out);
@@ -398,8 +398,7 @@ impl PresetData {
 
     /// Set the field at `path` to `text`, read as JSON (`4`, `2.5e-12`,
     /// `true`, `"x"`) or, failing that, as a bare string (an enum variant
-    /// such as `Rram`). The path must name an existing number, boolean or
-    /// string field.
+    /// such as `Rram`). The path must be one of [`PresetData::paths`].
     pub fn set(&mut self, path: &str, text: &str) -> Result<(), PresetError> {
         let valid = self.paths();
         let err = |message: String| PresetError::Path {
@@ -444,13 +443,8 @@ fn leaf_paths(v: &Value, prefix: String, out: &mut Vec<String>) {
                 leaf_paths(child, join(&i.to_string()), out);
             }
         }
-        Value::Null => {}
+        // An optional field the preset leaves out (the model then derives
+        // or defaults it): listed, so that a sweep can set it.
         _ => out.push(prefix),
     }
-}
-
-/// The built-in GPU preset with this id, as its concrete type (for the GPU
-/// kernels of the reference data that are not network layers).
-pub(crate) fn gpu(id: &str) -> Result<Gpu, String> {
-    pimzoo_tech::gpu::builtin(id)
 }

@@ -427,7 +427,7 @@ impl<'r> Reproducer<'r> {
                 }
             }
             Measure::GpuKernel { arch, kernel } => {
-                let gpu = crate::preset::gpu(arch)?;
+                let gpu = pimzoo_tech::gpu::builtin(arch)?;
                 match kernel {
                     GpuKernelSpec::SpdInverse { n } => Ok(gpu.spd_inverse_time(*n).value()),
                 }

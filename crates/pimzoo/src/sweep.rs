@@ -104,11 +104,13 @@ fn list(valid: &[(String, String)]) -> String {
         .join("\n")
 }
 
-/// The text of a preset value in a sweep file: a string bare, anything else
-/// as JSON (`4`, `2.5e-12`, `true`).
-fn cell(v: &Value) -> String {
+/// The text of a preset value in a sweep file and a listing: a string bare,
+/// an optional field left out `unset`, anything else as JSON (`4`,
+/// `2.5e-12`, `true`).
+pub fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Null => "unset".to_string(),
         other => other.to_string(),
     }
 }
@@ -118,7 +120,7 @@ fn paths_with_values(data: &PresetData) -> Vec<(String, String)> {
     data.paths()
         .into_iter()
         .map(|p| {
-            let v = data.get(&p).map(cell).unwrap_or_default();
+            let v = data.get(&p).map(value_text).unwrap_or_default();
             (p, v)
         })
         .collect()
@@ -309,7 +311,7 @@ impl Sweep {
                 }
                 let json = value.unwrap_or(Value::Null);
                 let v = AxisValue {
-                    cell: cell(&json),
+                    cell: value_text(&json),
                     json,
                     text,
                 };
@@ -966,7 +968,7 @@ impl SweepFile {
                         ));
                     }
                     let mut key = vec![r.base];
-                    key.extend(r.params.0.iter().map(|(_, v)| cell(v)));
+                    key.extend(r.params.0.iter().map(|(_, v)| value_text(v)));
                     key.extend([r.network, r.task, r.batch.to_string(), r.precision]);
                     file.records.push(Record {
                         key,

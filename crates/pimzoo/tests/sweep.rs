@@ -140,6 +140,41 @@ fn a_swept_value_reaches_the_model() {
 }
 
 #[test]
+fn every_built_in_preset_reads_as_data() {
+    let catalog = Catalog::builtin();
+    for (origin, text) in catalog.files() {
+        let data = catalog.read(text, origin).unwrap();
+        assert!(!data.paths().is_empty(), "{origin}");
+        assert!(catalog.build(&data).is_ok(), "{origin}");
+    }
+}
+
+#[test]
+fn an_optional_field_left_unset_is_listed_and_can_be_swept() {
+    // ntx/cube derives its cluster count from the logic die's power budget
+    // unless `clusters` is given.
+    let catalog = Catalog::builtin();
+    let cube = preset(&catalog, "ntx/cube");
+    assert!(cube.paths().iter().any(|p| p == "clusters"));
+    assert_eq!(
+        cube.get("clusters")
+            .map(pimzoo::sweep::value_text)
+            .as_deref(),
+        Some("unset")
+    );
+    let sweep = Sweep::new(
+        &catalog,
+        vec![cube],
+        sets(&[("clusters", &["4", "16"])]),
+        workloads(&["lenet5"], &[1]),
+    )
+    .unwrap();
+    let r = rows(&sweep, &catalog, 0..sweep.len());
+    let latency = |i: usize| r[i].row.latency_s.unwrap();
+    assert!(latency(0) > latency(1), "4 clusters are slower than 16");
+}
+
+#[test]
 fn shards_cover_the_grid_once() {
     let catalog = Catalog::builtin();
     let sweep = isaac_sweep(&catalog);
