@@ -353,37 +353,74 @@ fn legend_lines(entries: &[(String, RGBColor)], width: u32) -> u32 {
     lines
 }
 
+/// What a chart's axes show: the scales, their descriptions and how their
+/// ticks are labelled.
+struct Axes<'a> {
+    x: &'a Scale,
+    y: &'a Scale,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    /// Tick labels; the scales' own by default.
+    x_label: Option<&'a dyn Fn(f64) -> String>,
+    y_label: Option<&'a dyn Fn(f64) -> String>,
+    /// Room left of the plot for the y tick labels; by default the widest
+    /// of the scale's own labels.
+    y_label_width: Option<u32>,
+    /// Vertical grid lines at the x ticks.
+    x_mesh: bool,
+}
+
+impl<'a> Axes<'a> {
+    fn new(x: &'a Scale, y: &'a Scale, x_desc: &'a str, y_desc: &'a str) -> Self {
+        Axes {
+            x,
+            y,
+            x_desc,
+            y_desc,
+            x_label: None,
+            y_label: None,
+            y_label_width: None,
+            x_mesh: true,
+        }
+    }
+}
+
 /// A chart on `area` with these axes, its mesh, ticks and descriptions.
 fn chart<'a, 'b>(
     area: &'a Area<'b>,
-    x: &Scale,
-    y: &Scale,
-    x_desc: &str,
-    y_desc: &str,
-    y_label: &dyn Fn(f64) -> String,
-    y_label_width: u32,
+    axes: &Axes,
 ) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>> {
+    let y_label_width = axes.y_label_width.unwrap_or_else(|| {
+        let widest = axes
+            .y
+            .ticks
+            .iter()
+            .map(|t| text_width(&axes.y.label(*t), 13));
+        widest.max().unwrap_or(40) as u32 + 30
+    });
     let mut c = ChartBuilder::on(area)
         .margin(10)
         .margin_right(24)
         .x_label_area_size(44)
         .y_label_area_size(y_label_width)
-        .build_cartesian_2d(x.range(), y.range())
+        .build_cartesian_2d(axes.x.range(), axes.y.range())
         .map_err(drawing)?;
-    let xf = |p: &f64| x.label(*p);
-    let yf = |p: &f64| y_label(*p);
-    c.configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
+    let xf = |p: &f64| axes.x_label.map_or_else(|| axes.x.label(*p), |f| f(*p));
+    let yf = |p: &f64| axes.y_label.map_or_else(|| axes.y.label(*p), |f| f(*p));
+    let mut mesh = c.configure_mesh();
+    mesh.x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
         .label_style(font(13))
         .axis_desc_style(font(14))
         .bold_line_style(GRID)
         .light_line_style(WHITE)
-        .axis_style(INK)
-        .draw()
-        .map_err(drawing)?;
+        .axis_style(INK);
+    if !axes.x_mesh {
+        mesh.disable_x_mesh();
+    }
+    mesh.draw().map_err(drawing)?;
     Ok(c)
 }
 
@@ -536,14 +573,14 @@ fn compare_block(
         let i = p.round() as usize;
         names.get(n - 1 - i.min(n - 1)).cloned().unwrap_or_default()
     };
+    let x_desc = format!("relative to {} (×, log scale)", base.id);
     let mut c = chart(
         &left,
-        &xs,
-        &ys,
-        &format!("relative to {} (×, log scale)", base.id),
-        "",
-        &label,
-        name_width,
+        &Axes {
+            y_label: Some(&label),
+            y_label_width: Some(name_width),
+            ..Axes::new(&xs, &ys, &x_desc, "")
+        },
     )?;
     let one = xs.pos(1.0);
     // Characters of a "not run" note that fit the plotting area (11 px text).
@@ -617,14 +654,19 @@ fn compare_block(
             .cloned()
             .unwrap_or_default()
     };
+    let shares = Scale::linear(0.0, 100.0, "%");
     let mut c = chart(
         &right,
-        &Scale::linear(0.0, 100.0, "%"),
-        &ys,
-        "share of the energy (%)",
-        "energy per sample (J)",
-        &label,
-        total_width + 20,
+        &Axes {
+            y_label: Some(&label),
+            y_label_width: Some(total_width + 20),
+            ..Axes::new(
+                &shares,
+                &ys,
+                "share of the energy (%)",
+                "energy per sample (J)",
+            )
+        },
     )?;
     for (i, r) in rows.iter().enumerate() {
         let Some(total) = r.energy_j.filter(|e| *e > 0.0) else {
@@ -820,37 +862,19 @@ pub fn sweep_svg(file: &SweepFile, metric: Figure) -> Result<String> {
                         .unwrap_or_default(),
                 }
             };
-            let y_width = ys
-                .ticks
-                .iter()
-                .map(|t| text_width(&ys.label(*t), 13))
-                .max()
-                .unwrap_or(40);
-            let mut c = ChartBuilder::on(&left)
-                .margin(10)
-                .margin_right(20)
-                .x_label_area_size(44)
-                .y_label_area_size(y_width as u32 + 30)
-                .build_cartesian_2d(xs.range(), ys.range())
-                .map_err(drawing)?;
-            let xf = |p: &f64| x_label(*p);
-            let yf = |p: &f64| ys.label(*p);
-            c.configure_mesh()
-                .x_desc(if numeric.is_some() && xs.log {
-                    format!("{x_name} (log scale)")
-                } else {
-                    x_name.clone()
-                })
-                .y_desc(format!("{} ({})", metric.description(), metric.unit()))
-                .x_label_formatter(&xf)
-                .y_label_formatter(&yf)
-                .label_style(font(13))
-                .axis_desc_style(font(14))
-                .bold_line_style(GRID)
-                .light_line_style(WHITE)
-                .axis_style(INK)
-                .draw()
-                .map_err(drawing)?;
+            let x_desc = if numeric.is_some() && xs.log {
+                format!("{x_name} (log scale)")
+            } else {
+                x_name.clone()
+            };
+            let y_desc = format!("{} ({})", metric.description(), metric.unit());
+            let mut c = chart(
+                &left,
+                &Axes {
+                    x_label: Some(&x_label),
+                    ..Axes::new(&xs, &ys, &x_desc, &y_desc)
+                },
+            )?;
             for (i, (_, rs)) in series.iter().enumerate() {
                 let mut pts: Vec<(f64, f64)> = rs
                     .iter()
@@ -869,20 +893,14 @@ pub fn sweep_svg(file: &SweepFile, metric: Figure) -> Result<String> {
             let en: Vec<f64> = records.iter().filter_map(|r| r.figures.energy_j).collect();
             let xs = Scale::fit(&lat, true, "s");
             let ys = Scale::fit(&en, true, "J");
-            let y_width = ys
-                .ticks
-                .iter()
-                .map(|t| text_width(&ys.label(*t), 13))
-                .max()
-                .unwrap_or(40);
             let mut c = chart(
                 &right,
-                &xs,
-                &ys,
-                "latency of one batch (s, log scale)",
-                "energy of one batch (J, log scale)",
-                &|p| ys.label(p),
-                y_width as u32 + 30,
+                &Axes::new(
+                    &xs,
+                    &ys,
+                    "latency of one batch (s, log scale)",
+                    "energy of one batch (J, log scale)",
+                ),
             )?;
             let point = |r: &Record| -> Option<(f64, f64)> {
                 let (l, e) = (r.figures.latency_s?, r.figures.energy_j?);
@@ -1009,20 +1027,14 @@ pub fn reproduce_svg(entries: &[(Outcome, Tolerance)]) -> Result<String> {
             all.extend(o.model_value);
         }
         let s = Scale::fit(&all, true, "");
-        let y_width = s
-            .ticks
-            .iter()
-            .map(|t| text_width(&s.label(*t), 13))
-            .max()
-            .unwrap_or(40);
         let mut c = chart(
             &left,
-            &s,
-            &s,
-            "paper value (entry's unit, log scale)",
-            "model value (same unit)",
-            &|p| s.label(p),
-            y_width as u32 + 30,
+            &Axes::new(
+                &s,
+                &s,
+                "paper value (entry's unit, log scale)",
+                "model value (same unit)",
+            ),
         )?;
         c.draw_series([PathElement::new(
             vec![(s.lo, s.lo), (s.hi, s.hi)],
@@ -1069,35 +1081,18 @@ pub fn reproduce_svg(entries: &[(Outcome, Tolerance)]) -> Result<String> {
             ticks: Vec::new(),
             unit: String::new(),
         };
-        let x_label = |_: f64| String::new();
-        let y_width = ys
-            .ticks
-            .iter()
-            .map(|t| text_width(&ys.label(*t), 13))
-            .max()
-            .unwrap_or(40);
-        let mut c = ChartBuilder::on(&right)
-            .margin(10)
-            .margin_right(20)
-            .x_label_area_size(44)
-            .y_label_area_size(y_width as u32 + 30)
-            .build_cartesian_2d(xs.range(), ys.range())
-            .map_err(drawing)?;
-        let xf = |p: &f64| x_label(*p);
-        let yf = |p: &f64| ys.label(*p);
-        c.configure_mesh()
-            .x_desc("reference entries, grouped by paper")
-            .y_desc("model / paper (×, log scale)")
-            .x_label_formatter(&xf)
-            .y_label_formatter(&yf)
-            .label_style(font(13))
-            .axis_desc_style(font(14))
-            .bold_line_style(GRID)
-            .light_line_style(WHITE)
-            .axis_style(INK)
-            .disable_x_mesh()
-            .draw()
-            .map_err(drawing)?;
+        let mut c = chart(
+            &right,
+            &Axes {
+                x_mesh: false,
+                ..Axes::new(
+                    &xs,
+                    &ys,
+                    "reference entries, grouped by paper",
+                    "model / paper (×, log scale)",
+                )
+            },
+        )?;
         let band_color = RGBColor(0xd8, 0xd8, 0xd8);
         for (i, (o, t)) in shown.iter().enumerate() {
             let x = i as f64;
