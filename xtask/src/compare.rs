@@ -53,8 +53,8 @@ pub struct Args {
     /// (auto: when a workload is compared on at most 6 models).
     #[arg(long, value_enum, default_value_t = Details::Auto)]
     pub details: Details,
-    /// Only these metrics: names or prefixes ending in `*` (`update_*`);
-    /// shows the detail tables, and adds the metrics as CSV columns.
+    /// Only these metrics: names, or one `*` for any text (`update_*`,
+    /// `*_share`); shows the detail tables, and adds the metrics as CSV columns.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub metrics: Vec<String>,
 }

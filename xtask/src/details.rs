@@ -11,14 +11,17 @@ use std::collections::BTreeSet;
 /// When the detail tables are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Details {
-    /// For a workload compared on at most [`AUTO_MAX_MODELS`] models.
+    /// When a workload is compared on at most 6 models.
     Auto,
+    /// Always.
     On,
+    /// Never.
     Off,
 }
 
 /// Above this many models a workload's detail tables would be wider than a
-/// terminal; `--details on` prints them anyway.
+/// terminal; `--details on` prints them anyway. (The help text of
+/// [`Details::Auto`] says the number too.)
 pub const AUTO_MAX_MODELS: usize = 6;
 
 /// Which metrics to show: every one, or those matching the `--metrics`
@@ -220,6 +223,17 @@ mod tests {
         assert_eq!(metric_value("cell_writes", 2.0566e9), "2.06 G");
         assert_eq!(metric_value("epoch_reduction", 2.48), "2.480");
         assert_eq!(metric_value("scale_lr_used", 0.09375), "0.09375");
+    }
+
+    #[test]
+    fn the_help_text_states_the_auto_limit() {
+        use clap::ValueEnum;
+        let auto = Details::Auto.to_possible_value().unwrap();
+        let help = auto.get_help().map(|h| h.to_string()).unwrap_or_default();
+        assert!(
+            help.contains(&format!("at most {AUTO_MAX_MODELS} models")),
+            "{help}"
+        );
     }
 
     #[test]
