@@ -21,6 +21,12 @@ pub(crate) struct KindInfo {
     pub data: Option<(u64, u64)>,
 }
 
+/// The bounds a kind raises when it issues, per scope: `(kind, cycles)`.
+/// Every kind's list of a scope has the same length, padded with entries
+/// that raise the unused column `nk` of the bound tables, so that the loops
+/// of [`Device::issue`] run the same number of times whatever the kind (their
+/// exits are then predicted; with random traffic, mispredicted loop exits
+/// were a good part of the cost of a command).
 #[derive(Clone, Debug, Default)]
 struct Updates {
     bank: Vec<(usize, u64)>,
@@ -36,6 +42,10 @@ pub(crate) struct Device {
     rank_shift: u32,
     bg_shift: u32,
     pub nk: usize,
+    /// Row length of the bound tables: `nk` kinds and the padding column.
+    stride: usize,
+    /// The data-bus delays of RD and WR.
+    rw_data_delay: [u64; 2],
     pub kinds: Vec<KindInfo>,
     updates: Vec<Updates>,
     bank_next: Vec<u64>,
@@ -100,6 +110,29 @@ impl Device {
                 list.push(entry);
             }
         }
+        let longest = |f: fn(&Updates) -> usize| updates.iter().map(f).max().unwrap_or(0);
+        let lens = [
+            longest(|u| u.bank.len()),
+            longest(|u| u.bank_group.len()),
+            longest(|u| u.rank.len()),
+            longest(|u| u.other_ranks.len()),
+            longest(|u| u.channel.len()),
+        ];
+        for u in &mut updates {
+            for (list, &n) in [
+                &mut u.bank,
+                &mut u.bank_group,
+                &mut u.rank,
+                &mut u.other_ranks,
+                &mut u.channel,
+            ]
+            .into_iter()
+            .zip(&lens)
+            {
+                list.resize(n, (nk, 0));
+            }
+        }
+        let stride = nk + 1;
         let ranks = geo.ranks as usize;
         let banks = geo.banks() as usize;
         let bgs = ranks * geo.bankgroups as usize;
@@ -114,12 +147,15 @@ impl Device {
             rank_shift: geo.banks_per_rank().trailing_zeros(),
             bg_shift: geo.banks_per_group.trailing_zeros(),
             nk,
+            stride,
+            rw_data_delay: [CommandKind::RD, CommandKind::WR]
+                .map(|k| kinds[k.index()].data.map_or(0, |(delay, _)| delay)),
             kinds,
             updates,
-            bank_next: vec![0; banks * nk],
-            bg_next: vec![0; bgs * nk],
-            rank_next: vec![0; ranks * nk],
-            chan_next: vec![0; nk],
+            bank_next: vec![0; banks * stride],
+            bg_next: vec![0; bgs * stride],
+            rank_next: vec![0; ranks * stride],
+            chan_next: vec![0; stride],
             t_faw: set.t_faw() as u64,
             faw: vec![[0; 4]; ranks],
             faw_head: vec![0; ranks],
@@ -154,7 +190,7 @@ impl Device {
     }
 
     #[inline]
-    fn bg_of(&self, bank: usize) -> usize {
+    pub fn group_of(&self, bank: usize) -> usize {
         bank >> self.bg_shift
     }
 
@@ -178,20 +214,20 @@ impl Device {
     #[inline]
     pub fn local_bound(&self, kind: CommandKind, bank: usize) -> u64 {
         let k = kind.index();
-        let nk = self.nk;
+        let stride = self.stride;
         if self.kinds[k].row == RowUse::NeedsAllClosed {
             let first = self.rank_of(bank) * self.banks_per_rank();
             let bpg = self.geo.banks_per_group as usize;
             let mut m = 0;
             for b in first..first + self.banks_per_rank() {
-                m = m.max(self.bank_next[b * nk + k]);
+                m = m.max(self.bank_next[b * stride + k]);
             }
             for g in first / bpg..(first + self.banks_per_rank()) / bpg {
-                m = m.max(self.bg_next[g * nk + k]);
+                m = m.max(self.bg_next[g * stride + k]);
             }
             m
         } else {
-            self.bank_next[bank * nk + k].max(self.bg_next[self.bg_of(bank) * nk + k])
+            self.bank_next[bank * stride + k].max(self.bg_next[self.group_of(bank) * stride + k])
         }
     }
 
@@ -201,8 +237,8 @@ impl Device {
     pub fn shared_bound(&self, kind: CommandKind, rank: usize) -> u64 {
         let k = kind.index();
         let info = self.kinds[k];
-        let nk = self.nk;
-        let mut t = self.rank_next[rank * nk + k]
+        let stride = self.stride;
+        let mut t = self.rank_next[rank * stride + k]
             .max(self.chan_next[k])
             .max(self.bus_free[self.bus_of_rank[rank]]);
         if info.row == RowUse::Opens && self.faw_len[rank] == 4 && self.t_faw > 0 {
@@ -215,40 +251,47 @@ impl Device {
         t
     }
 
-    /// [`Device::shared_bound`] of ACT, PRE, RD and WR at `rank`, at least
-    /// `now`, into `out` (the scheduler's hot path).
+    /// [`Device::shared_bound`] of ACT, PRE, RD and WR at `rank` into `out`
+    /// (the scheduler's hot path).
     #[inline]
-    pub fn request_shared_bounds(&self, rank: usize, now: u64, out: &mut [u64]) {
-        let nk = self.nk;
-        let base = self.bus_free[self.bus_of_rank[rank]].max(now);
-        let r = &self.rank_next[rank * nk..rank * nk + 4];
+    pub fn request_shared_bounds(&self, rank: usize, out: &mut [u64; 4]) {
+        let stride = self.stride;
+        let base = self.bus_free[self.bus_of_rank[rank]];
+        let r = &self.rank_next[rank * stride..rank * stride + 4];
         let c = &self.chan_next[..4];
-        let mut act = r[0].max(c[0]).max(base);
-        if self.faw_len[rank] == 4 && self.t_faw > 0 {
-            act = act.max(self.faw[rank][self.faw_head[rank] as usize] + self.t_faw);
-        }
-        let data = |k: usize| match self.kinds[k].data {
-            Some((delay, _)) => self.data_free.saturating_sub(delay),
-            None => 0,
-        };
-        out[0] = act;
-        out[1] = r[1].max(c[1]).max(base);
-        out[2] = r[2].max(c[2]).max(base).max(data(2));
-        out[3] = r[3].max(c[3]).max(base).max(data(3));
+        // The four-activate window: the oldest of the last four ACTs (0
+        // while there have been fewer, or with no window).
+        let faw = self.faw[rank][self.faw_head[rank] as usize] + self.t_faw;
+        // All ones when the window is full (a mask, not a branch).
+        let full = ((self.faw_len[rank] == 4 && self.t_faw > 0) as u64).wrapping_neg();
+        let faw = faw & full;
+        // RD and WR always move data (a set extends the standard one).
+        let [rd_delay, wr_delay] = self.rw_data_delay;
+        *out = [
+            r[0].max(c[0]).max(base).max(faw),
+            r[1].max(c[1]).max(base),
+            r[2].max(c[2])
+                .max(base)
+                .max(self.data_free.saturating_sub(rd_delay)),
+            r[3].max(c[3])
+                .max(base)
+                .max(self.data_free.saturating_sub(wr_delay)),
+        ];
     }
 
     /// The bound of `kind` set by rules of scope `Bank` on `bank`.
     #[inline]
     pub fn bank_bound(&self, kind: CommandKind, bank: usize) -> u64 {
-        self.bank_next[bank * self.nk + kind.index()]
+        self.bank_next[bank * self.stride + kind.index()]
     }
 
     /// The bank-group bounds of ACT, PRE, RD and WR at bank group `g` (flat
     /// index rank * bankgroups + group).
     #[inline]
-    pub fn group_bounds(&self, g: usize) -> &[u64] {
-        let at = g * self.nk;
-        &self.bg_next[at..at + 4]
+    pub fn group_bounds(&self, g: usize) -> [u64; 4] {
+        let at = g * self.stride;
+        let b = &self.bg_next[at..at + 4];
+        [b[0], b[1], b[2], b[3]]
     }
 
     /// The first cycle at which some command bus is free.
@@ -270,50 +313,63 @@ impl Device {
         let k = kind.index();
         let info = self.kinds[k];
         let rank = self.rank_of(bank);
-        let nk = self.nk;
+        let stride = self.stride;
         self.counts[k] += 1;
         let bus = self.bus_of_rank[rank];
         self.bus_free[bus] = t + info.slots;
         self.bus_busy[bus] += info.slots;
-        let mut done = t + info.slots;
-        if let Some((delay, cycles)) = info.data {
-            self.data_free = t + delay + cycles;
-            self.data_busy += cycles;
-            done = t + delay + cycles;
-        }
+        // Written without branches on the kind where that is easy: with
+        // random traffic the kinds follow each other unpredictably.
+        let (delay, cycles) = info.data.unwrap_or((0, 0));
+        let data_end = t + delay + cycles;
+        // All ones for a kind that moves data.
+        let moves = (info.data.is_some() as u64).wrapping_neg();
+        self.data_free = (data_end & moves) | (self.data_free & !moves);
+        self.data_busy += cycles;
+        let done = (data_end & moves) | ((t + info.slots) & !moves);
         self.end = self.end.max(done);
 
-        let rank_level = info.row == RowUse::NeedsAllClosed;
-        let bpr = self.banks_per_rank();
-        let bpg = self.geo.banks_per_group as usize;
-        let (b_lo, b_hi) = if rank_level {
-            (rank * bpr, rank * bpr + bpr)
-        } else {
-            (bank, bank + 1)
-        };
         let u = &self.updates[k];
-        for &(c, d) in &u.bank {
-            for b in b_lo..b_hi {
-                let e = &mut self.bank_next[b * nk + c];
+        if info.row == RowUse::NeedsAllClosed {
+            // A rank command: its bank and bank-group rules apply to every
+            // bank of the rank.
+            let bpr = self.banks_per_rank();
+            let bpg = self.geo.banks_per_group as usize;
+            for &(c, d) in &u.bank {
+                for b in rank * bpr..(rank + 1) * bpr {
+                    let e = &mut self.bank_next[b * stride + c];
+                    *e = (*e).max(t + d);
+                }
+            }
+            for &(c, d) in &u.bank_group {
+                for g in rank * bpr / bpg..(rank + 1) * bpr / bpg {
+                    let e = &mut self.bg_next[g * stride + c];
+                    *e = (*e).max(t + d);
+                }
+            }
+        } else {
+            let row_b = bank * stride;
+            for &(c, d) in &u.bank {
+                let e = &mut self.bank_next[row_b + c];
                 *e = (*e).max(t + d);
             }
-        }
-        for &(c, d) in &u.bank_group {
-            for g in b_lo / bpg..(b_hi - 1) / bpg + 1 {
-                let e = &mut self.bg_next[g * nk + c];
+            let row_g = self.group_of(bank) * stride;
+            for &(c, d) in &u.bank_group {
+                let e = &mut self.bg_next[row_g + c];
                 *e = (*e).max(t + d);
             }
         }
         for &(c, d) in &u.rank {
-            let e = &mut self.rank_next[rank * nk + c];
+            let e = &mut self.rank_next[rank * stride + c];
             *e = (*e).max(t + d);
         }
-        if !u.other_ranks.is_empty() {
-            for r in (0..self.geo.ranks as usize).filter(|&r| r != rank) {
-                for &(c, d) in &u.other_ranks {
-                    let e = &mut self.rank_next[r * nk + c];
-                    *e = (*e).max(t + d);
-                }
+        for r in 0..self.geo.ranks as usize {
+            // The command's own rank gets the padding column (all ones in
+            // `own` selects it without a branch).
+            let own = ((r == rank) as usize).wrapping_neg();
+            for &(c, d) in &u.other_ranks {
+                let e = &mut self.rank_next[r * stride + ((self.nk & own) | (c & !own))];
+                *e = (*e).max(t + d);
             }
         }
         for &(c, d) in &u.channel {
