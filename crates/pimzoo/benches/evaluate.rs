@@ -44,11 +44,23 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let resnet50 = Workload::inference(Arc::new(zoo::get("resnet50").unwrap()), 1);
+    // One network, each model alone: inference where the model runs it, and
+    // a training step (GradPIM models only training; its update is a DDR4
+    // command-level simulation).
+    let resnet50 = Arc::new(zoo::get("resnet50").unwrap());
+    let momentum = Optimizer::from_name("momentum").unwrap();
+    let workloads = [
+        ("inference", Workload::inference(resnet50.clone(), 1)),
+        ("training b64", Workload::training(resnet50, 64, momentum)),
+    ];
     for m in registry.iter() {
-        c.bench_function(&format!("{}: resnet50 inference", m.id()), |b| {
-            b.iter(|| black_box(m.evaluate(&resnet50)))
-        });
+        for (name, w) in &workloads {
+            if m.evaluate(w).is_ok() {
+                c.bench_function(&format!("{}: resnet50 {name}", m.id()), |b| {
+                    b.iter(|| black_box(m.evaluate(w)))
+                });
+            }
+        }
     }
 }
 
