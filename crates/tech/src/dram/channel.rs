@@ -1192,6 +1192,11 @@ impl Channel {
     /// gone since the last scan, from the banks whose queues changed (see
     /// [`Scan`]).
     fn pick_bank(&mut self) -> Option<Pick> {
+        if self.scan.valid && self.changed.is_empty() {
+            // Nothing has changed since the last scan (a request joined a
+            // queue behind others, or none moved): its pick stands.
+            return self.scan.pick;
+        }
         // The rank-wide bounds (rank and channel rules, command and data
         // buses, four-activate window) of the request kinds, for every rank
         // with queued requests and no refresh due.
