@@ -1,6 +1,8 @@
 //! The DDR4 model: configuration files, timing rules read off the command
 //! log, energy by hand, user command kinds, controller behaviour, idle
 //! skipping. The comparison with DRAMsim3 is in `dram_dramsim3.rs`.
+mod common;
+
 use pimzoo_tech::dram::*;
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -458,35 +460,8 @@ fn energy_by_hand() {
 
 // ---------------------------------------------------------------- user command kinds
 
-/// A GradPIM-like set: a PIM column read that uses the bank array (RD's
-/// bank and bank-group rules) but not the data bus, and a compute step that
-/// takes only a command slot.
 fn pim_set(cfg: &DramConfig) -> (CommandSet, CommandKind, CommandKind) {
-    let mut set = CommandSet::standard(cfg);
-    let e = ActionEnergy::from_config(cfg);
-    let pim_rd = set
-        .add_kind(KindSpec {
-            name: "PIM_RD".into(),
-            row: RowUse::NeedsOpen,
-            command_slots: 1,
-            data_bus: None,
-            energy: e.read,
-            component: EnergyComponent::Own,
-        })
-        .unwrap();
-    set.inherit_rules(pim_rd, CommandKind::RD, &[Scope::Bank, Scope::BankGroup])
-        .unwrap();
-    let add = set
-        .add_kind(KindSpec {
-            name: "PIM_ADD".into(),
-            row: RowUse::Free,
-            command_slots: 1,
-            data_bus: None,
-            energy: pimzoo_core::units::Joules::from_pj(1.0),
-            component: EnergyComponent::Own,
-        })
-        .unwrap();
-    (set, pim_rd, add)
+    common::pim_set(cfg, 1)
 }
 
 #[test]

@@ -14,7 +14,8 @@
 //! If a change is *meant* to alter the schedule, re-record the numbers
 //! (`cargo test -p pimzoo-tech --test dram_golden -- --nocapture` prints
 //! them) and say why in the change.
-use pimzoo_core::units::Joules;
+mod common;
+
 use pimzoo_tech::dram::*;
 use std::path::PathBuf;
 
@@ -161,30 +162,7 @@ fn pim_streams(cfg: &DramConfig) -> Golden {
     let mut cfg = cfg.clone();
     cfg.system.channel_size = 32768;
     cfg.system.command_bus = CommandBus::PerDimm(2);
-    let mut set = CommandSet::standard(&cfg);
-    let e = ActionEnergy::from_config(&cfg);
-    let pim_rd = set
-        .add_kind(KindSpec {
-            name: "PIM_RD".into(),
-            row: RowUse::NeedsOpen,
-            command_slots: 1,
-            data_bus: None,
-            energy: e.read,
-            component: EnergyComponent::Own,
-        })
-        .unwrap();
-    set.inherit_rules(pim_rd, CommandKind::RD, &[Scope::Bank, Scope::BankGroup])
-        .unwrap();
-    let add = set
-        .add_kind(KindSpec {
-            name: "PIM_ADD".into(),
-            row: RowUse::Free,
-            command_slots: 2,
-            data_bus: None,
-            energy: Joules::from_pj(1.0),
-            component: EnergyComponent::Own,
-        })
-        .unwrap();
+    let (mut set, pim_rd, add) = common::pim_set(&cfg, 2);
     set.add_rule(Rule::new(add, pim_rd, Scope::BankGroup, 3))
         .unwrap();
     let mut ch = Channel::with_commands(&cfg, set).unwrap();
