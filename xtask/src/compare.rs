@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub baseline: Option<String>,
     /// Print each model's energy by component and its metrics under the table
-    /// (auto: when a workload is compared on at most 6 models).
+    /// (auto: for at most 6 models on at most 3 workloads).
     #[arg(long, value_enum, default_value_t = Details::Auto)]
     pub details: Details,
     /// Only these metrics: names, or one `*` for any text (`update_*`,
@@ -111,7 +111,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let show = |models: usize| match args.details {
                 Details::On => true,
                 Details::Off => false,
-                Details::Auto => filter.is_explicit() || models <= details::AUTO_MAX_MODELS,
+                Details::Auto => {
+                    filter.is_explicit()
+                        || (models <= details::AUTO_MAX_MODELS
+                            && workloads.len() <= details::AUTO_MAX_WORKLOADS)
+                }
             };
             crate::emit(&grouped_table(&rows, &workloads, &metrics, show))?
         }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 /// When the detail tables are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Details {
-    /// When a workload is compared on at most 6 models.
+    /// For at most 6 models on at most 3 workloads.
     Auto,
     /// Always.
     On,
@@ -23,6 +23,10 @@ pub enum Details {
 /// terminal; `--details on` prints them anyway. (The help text of
 /// [`Details::Auto`] says the number too.)
 pub const AUTO_MAX_MODELS: usize = 6;
+
+/// Above this many workloads (`--network all`, say) the detail tables would
+/// bury the comparison; `--details on` prints them anyway.
+pub const AUTO_MAX_WORKLOADS: usize = 3;
 
 /// Which metrics to show: every one, or those matching the `--metrics`
 /// patterns (a name, or a name with one `*` standing for any text:
@@ -231,7 +235,9 @@ mod tests {
         let auto = Details::Auto.to_possible_value().unwrap();
         let help = auto.get_help().map(|h| h.to_string()).unwrap_or_default();
         assert!(
-            help.contains(&format!("at most {AUTO_MAX_MODELS} models")),
+            help.contains(&format!(
+                "at most {AUTO_MAX_MODELS} models on at most {AUTO_MAX_WORKLOADS} workloads"
+            )),
             "{help}"
         );
     }

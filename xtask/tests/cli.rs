@@ -271,6 +271,19 @@ fn details_follow_the_flags() {
     let (_, out, _) = xtask(&[&base[..], &["--details", "off"]].concat());
     assert!(!out.contains("energy by component"), "{out}");
 
+    // Four workloads: too many for the details unless asked.
+    let many = [
+        "compare",
+        "--network",
+        "lenet5,alexnet,vgg16,resnet18",
+        "--arch",
+        "gpu/v100",
+    ];
+    let (_, out, _) = xtask(&many);
+    assert!(!out.contains("energy by component"), "{out}");
+    let (_, out, _) = xtask(&[&many[..], &["--details", "on"]].concat());
+    assert_eq!(out.matches("energy by component").count(), 4, "{out}");
+
     let (ok, out, err) = xtask(&[&base[..], &["--metrics", "dram_traffic_bytes"]].concat());
     assert!(ok, "{err}");
     let names: Vec<String> = detail_rows(&out, "metric")
