@@ -373,14 +373,7 @@ fn duration(s: f64) -> String {
         s if s >= 60.0 => (s / 60.0, "min"),
         s => return pimzoo::units::engineering(s, "s"),
     };
-    let digits = if value >= 99.95 {
-        0
-    } else if value >= 9.995 {
-        1
-    } else {
-        2
-    };
-    format!("{value:.digits$} {unit}")
+    format!("{} {unit}", pimzoo::units::three_digits(value))
 }
 
 /// "energy mostly <component> (NN %)".

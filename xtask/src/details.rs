@@ -49,15 +49,7 @@ impl MetricFilter {
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        self.patterns.is_empty()
-            || self.patterns.iter().any(|p| match p.split_once('*') {
-                Some((head, tail)) => {
-                    name.len() >= head.len() + tail.len()
-                        && name.starts_with(head)
-                        && name.ends_with(tail)
-                }
-                None => name == p,
-            })
+        self.patterns.is_empty() || self.patterns.iter().any(|p| pattern_matches(p, name))
     }
 
     /// The selected metric names over all rows, sorted. A pattern that
@@ -69,10 +61,7 @@ impl MetricFilter {
             .flat_map(|r| r.metrics.keys().map(String::as_str))
             .collect();
         for p in &self.patterns {
-            if !all
-                .iter()
-                .any(|n| MetricFilter::new(std::slice::from_ref(p)).matches(n))
-            {
+            if !all.iter().any(|n| pattern_matches(p, n)) {
                 let names: Vec<&str> = all.iter().copied().collect();
                 bail!(
                     "--metrics: `{p}` matches no metric of these models; they report: {}",
@@ -89,6 +78,16 @@ impl MetricFilter {
             .filter(|n| self.matches(n))
             .map(str::to_string)
             .collect())
+    }
+}
+
+/// `name` against one pattern: the name itself, or one `*` for any text.
+fn pattern_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        Some((head, tail)) => {
+            name.len() >= head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail)
+        }
+        None => name == pattern,
     }
 }
 

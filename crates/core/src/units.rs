@@ -180,15 +180,20 @@ pub fn engineering(value: f64, unit: &str) -> String {
         .copied()
         .find(|(s, _)| magnitude >= *s * 0.9995)
         .unwrap_or((1e-15, "f"));
-    let scaled = value / scale;
-    let digits = if scaled.abs() >= 99.95 {
+    format!("{} {prefix}{unit}", three_digits(value / scale))
+}
+
+/// A number between 1 and 1000 with three significant digits: `1.23`,
+/// `12.3`, `123` (what [`engineering`] prints before the prefix).
+pub fn three_digits(value: f64) -> String {
+    let digits = if value.abs() >= 99.95 {
         0
-    } else if scaled.abs() >= 9.995 {
+    } else if value.abs() >= 9.995 {
         1
     } else {
         2
     };
-    format!("{scaled:.digits$} {prefix}{unit}")
+    format!("{value:.digits$}")
 }
 
 #[cfg(test)]

@@ -16,6 +16,14 @@ pub struct Dataset {
     pub source: &'static str,
 }
 
+impl Dataset {
+    /// Steps of one epoch at `batch` samples a step: `ceil(samples / batch)`
+    /// (a batch of 0 counts as 1).
+    pub fn steps_per_epoch(&self, batch: u64) -> u64 {
+        self.samples.div_ceil(batch.max(1))
+    }
+}
+
 /// The training sets of the zoo's networks.
 pub const DATASETS: &[Dataset] = &[
     Dataset {
@@ -102,6 +110,14 @@ mod tests {
         assert_eq!(dataset_of("densenet40").map(|d| d.name), Some("CIFAR-10"));
         assert_eq!(dataset_of("ResNet_50").map(|d| d.samples), Some(1_281_167));
         assert!(dataset_of("alphagozero").is_none());
+    }
+
+    #[test]
+    fn an_epoch_rounds_the_last_batch_up() {
+        let cifar = dataset_of("vgg8-cifar10").unwrap();
+        assert_eq!(cifar.steps_per_epoch(128), 391);
+        assert_eq!(cifar.steps_per_epoch(50_000), 1);
+        assert_eq!(cifar.steps_per_epoch(0), 50_000);
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub fn row(model: &dyn Accelerator, workload: &Workload) -> Row {
                 workload.task.is_training(),
                 dataset_of(workload.network.name()),
             ) {
-                let steps = d.samples.div_ceil(workload.batch.max(1));
+                let steps = d.steps_per_epoch(workload.batch);
                 row.dataset = Some(d.name.to_string());
                 row.steps_per_epoch = Some(steps);
                 row.epoch_s = Some(steps as f64 * r.latency.value());

@@ -407,7 +407,7 @@ impl Accelerator for Trainer {
         }
         if w.task.is_training() {
             if let Some(d) = dataset_of(w.network.name()) {
-                let steps = d.samples.div_ceil(w.batch) as f64;
+                let steps = d.steps_per_epoch(w.batch) as f64;
                 report.set_metric("dataset_samples", d.samples as f64);
                 report.set_metric("steps_per_epoch", steps);
                 report.set_metric("epoch_s", steps * latency);

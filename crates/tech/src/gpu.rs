@@ -823,24 +823,26 @@ impl Accelerator for Gpu {
         }
         if let Some((factors, every_f, every_i)) = &kfac {
             let (mut form_once, mut inv_once) = (Cost::default(), Cost::default());
-            // Per step, amortised: the inversions, and all second-order work.
-            let (mut inversion_s, mut second_order_s) = (0.0, 0.0);
+            let mut precondition = Cost::default();
             for f in factors {
                 let [form, inv, pre] = self.kfac_layer_costs(f, w.batch, None);
                 form_once.add(form);
                 inv_once.add(inv);
+                precondition.add(pre);
                 let name = &layers[f.layer].name;
                 let rows = [
                     ("kfac-factors", form.scaled(1.0 / every_f)),
                     ("kfac-inverse", inv.scaled(1.0 / every_i)),
                     ("kfac-precondition", pre),
                 ];
-                inversion_s += rows[1].1.time;
                 for (what, c) in rows {
-                    second_order_s += c.time;
                     acc.push(&mut report, format!("{name}.{what}"), Phase::Update, c);
                 }
             }
+            // Per step, amortised as the rows above: the inversions, and all
+            // second-order work.
+            let inversion_s = inv_once.time / every_i;
+            let second_order_s = form_once.time / every_f + inversion_s + precondition.time;
             let step = report.latency.value();
             report.set_metric("inversion_share", inversion_s / step);
             report.set_metric("second_order_share", second_order_s / step);
