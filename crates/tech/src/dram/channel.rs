@@ -215,6 +215,16 @@ struct Pick {
     cand: Cand,
 }
 
+impl Pick {
+    /// Make this the `best` pick if it comes first: the earlier cycle, then
+    /// the smaller key.
+    fn offer(self, best: &mut Option<Pick>) {
+        if best.is_none_or(|p| (self.t, self.key) < (p.t, p.key)) {
+            *best = Some(self);
+        }
+    }
+}
+
 /// The result of the last bank scan. While no command goes (and no refresh
 /// falls due) no bound changes and the round-robin turn stays, so only the
 /// banks whose queues changed since (a request moved in) can displace the
@@ -1256,14 +1266,13 @@ impl Channel {
                     (t, key, c)
                 }
             };
-            if pick.is_none_or(|p| (t, key) < (p.t, p.key)) {
-                pick = Some(Pick {
-                    t,
-                    key,
-                    bank: b,
-                    cand,
-                });
+            Pick {
+                t,
+                key,
+                bank: b,
+                cand,
             }
+            .offer(&mut pick);
         }
         pick
     }
@@ -1346,14 +1355,13 @@ impl Channel {
                     continue;
                 }
                 if let Some((t, key, cand)) = self.oldest_in(b) {
-                    if pick.is_none_or(|p| (t, key) < (p.t, p.key)) {
-                        pick = Some(Pick {
-                            t,
-                            key,
-                            bank: b,
-                            cand,
-                        });
+                    Pick {
+                        t,
+                        key,
+                        bank: b,
+                        cand,
                     }
+                    .offer(&mut pick);
                 }
             }
         }
