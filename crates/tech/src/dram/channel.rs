@@ -31,6 +31,7 @@ use super::config::{Arbitration, DramConfig, RefreshPolicy};
 use super::device::{Device, NO_ROW};
 use super::energy::ActionEnergy;
 use super::error::DramError;
+use super::lanes::{self, Lanes};
 use super::report::{ChannelReport, CommandCount, EnergyBreakdown, NamedEnergy};
 use pimzoo_core::units::{Bytes, BytesPerSecond, Joules};
 use std::collections::VecDeque;
@@ -423,6 +424,9 @@ pub struct Channel {
     /// Per bank and request kind: `stat` against the bank group's bounds
     /// (MAX: no candidate). Changes only with commands to the bank group.
     loc: Vec<[u64; 4]>,
+    /// `loc` as 16-bit offsets for the vectorized search (`None`: the
+    /// geometry does not fit it).
+    lanes: Option<Lanes>,
     /// Requests in the command queues of each rank.
     rank_queued: Vec<u32>,
     /// Banks whose candidates were brought up to date since the last
@@ -519,6 +523,7 @@ impl Channel {
             in_touched: vec![false; banks],
             stat: vec![[u64::MAX; 4]; banks],
             loc: vec![[u64::MAX; 4]; banks],
+            lanes: Lanes::new(banks, geo.banks_per_rank() as usize),
             rank_queued: vec![0; geo.ranks as usize],
             changed: Vec::new(),
             scan: Scan::default(),
@@ -1231,7 +1236,9 @@ impl Channel {
             self.merge_changed(live)
         } else {
             match self.arbitration {
-                Arbitration::RoundRobin => self.scan_round_robin(live),
+                Arbitration::RoundRobin => self
+                    .search_lanes(live)
+                    .or_else(|| self.scan_round_robin(live)),
                 Arbitration::OldestFirst => self.scan_oldest_first(live),
             }
         };
@@ -1342,6 +1349,36 @@ impl Channel {
         })
     }
 
+    /// Round-robin through [`Lanes`]: the same pick as
+    /// [`Channel::scan_round_robin`], found without a branch per bank;
+    /// `None` when the lanes cannot tell it (the exact scan then runs).
+    fn search_lanes(&mut self, live: u64) -> Option<Pick> {
+        let (after_last, queues) = self.turn();
+        let queued_banks = self.active.iter().map(|w| w.count_ones()).sum();
+        let lanes = self
+            .lanes
+            .as_mut()
+            .filter(|_| queues as usize <= lanes::MAX_QUEUES)?;
+        if !lanes.in_use(queued_banks, self.now, &self.loc) {
+            return None;
+        }
+        let (bank, t) = lanes.search(&self.loc, &self.sh, live, self.now, after_last, queues)?;
+        let c = self.first_ready(bank, t);
+        let pick = Pick {
+            t,
+            key: (rr_distance(bank, after_last, queues) << 16) | c.pos as u64,
+            bank,
+            cand: c,
+        };
+        debug_assert_eq!(
+            self.scan_round_robin(live).map(|p| (p.t, p.key, p.bank)),
+            Some((pick.t, pick.key, pick.bank)),
+            "the lanes and the exact scan disagree at cycle {}",
+            self.now
+        );
+        Some(pick)
+    }
+
     /// Oldest-first: every candidate of every bank, the earliest, then by
     /// class and age.
     fn scan_oldest_first(&self, live: u64) -> Option<Pick> {
@@ -1444,6 +1481,9 @@ impl Channel {
             self.stat[b] = st;
             let g = self.dev.group_bounds(self.dev.group_of(b));
             self.loc[b] = fold(&st, &g);
+            if let Some(lanes) = &mut self.lanes {
+                lanes.set(b, &self.loc[b]);
+            }
         }
     }
 
@@ -1454,9 +1494,15 @@ impl Channel {
     #[inline]
     fn fold_group_bounds(&mut self, banks: std::ops::Range<usize>) {
         let g = self.dev.group_bounds(self.dev.group_of(banks.start));
+        let first = banks.start;
         let (stat, loc) = (&self.stat[banks.clone()], &mut self.loc[banks]);
         for (st, l) in stat.iter().zip(loc.iter_mut()) {
             *l = fold(st, &g);
+        }
+        if let Some(lanes) = &mut self.lanes {
+            for (i, l) in loc.iter().enumerate() {
+                lanes.set(first + i, l);
+            }
         }
     }
 

@@ -63,6 +63,7 @@ mod device;
 mod energy;
 mod error;
 pub mod ini;
+mod lanes;
 mod report;
 mod system;
 mod trace;
