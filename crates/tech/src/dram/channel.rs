@@ -169,21 +169,67 @@ struct BankCands {
     c: [Cand; 3],
 }
 
+impl BankCands {
+    /// Per request kind (ACT, PRE, RD, WR), the bank bound of the candidate
+    /// of that kind (MAX: none). Worked out in registers over all three
+    /// slots: an array filled by kind on the stack and then copied stalled on
+    /// store forwarding.
+    #[inline]
+    fn bounds(&self) -> [u64; 4] {
+        std::array::from_fn(|k| {
+            let mut bound = u64::MAX;
+            for (i, c) in self.c.iter().enumerate() {
+                let mine = i < self.n as usize && c.kind.index() == k;
+                bound = if mine { c.local } else { bound };
+            }
+            bound
+        })
+    }
+}
+
+/// A bank's candidate as the scheduler passes it on: what to issue, and
+/// which request of the queue, in one word. (The choice is built, returned
+/// and copied at every step; as two narrow fields it was written with
+/// narrow stores and copied at once with a wide load, which cannot take its
+/// data from them: a store-forwarding stall at every step, seen in the
+/// profile.)
 #[derive(Clone, Copy, Debug)]
+struct Choice(u64);
+
+impl Choice {
+    /// A command that takes no request from a queue.
+    #[inline]
+    fn of(kind: CommandKind) -> Choice {
+        Choice(kind.index() as u64)
+    }
+
+    #[inline]
+    fn kind(self) -> CommandKind {
+        CommandKind(self.0 as u8)
+    }
+
+    /// Position in the bank's command queue.
+    #[inline]
+    fn pos(self) -> usize {
+        (self.0 >> 8) as usize
+    }
+}
+
+impl From<Cand> for Choice {
+    #[inline]
+    fn from(c: Cand) -> Choice {
+        Choice(c.kind.index() as u64 | (c.pos as u64) << 8)
+    }
+}
+
+/// What the chosen command does. Word-sized tag and fields, for the same
+/// reason as [`Choice`]: the choice is copied at every step.
+#[derive(Clone, Copy, Debug)]
+#[repr(u64)]
 enum Action {
-    Queue {
-        bank: usize,
-        cand: Cand,
-    },
-    Stream {
-        stream: usize,
-        kind: CommandKind,
-        bank: usize,
-    },
-    Refresh {
-        kind: CommandKind,
-        bank: usize,
-    },
+    Queue { bank: usize, cand: Choice },
+    Stream { stream: usize, cand: Choice, bank: usize },
+    Refresh { cand: Choice, bank: usize },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -213,7 +259,7 @@ struct Pick {
     t: u64,
     key: u64,
     bank: usize,
-    cand: Cand,
+    cand: Choice,
 }
 
 impl Pick {
@@ -1026,12 +1072,13 @@ impl Channel {
         self.dirty[b] = false;
         self.stale[b] = false;
         let q = &self.bank_q[b];
-        let mut out = BankCands {
-            n: 0,
-            c: [NO_CAND; 3],
-        };
+        // Written in place: a copy built on the stack and stored as a whole
+        // is read back with wide loads that cannot take the data from the
+        // narrow stores still in flight (a store-forwarding stall on every
+        // command, seen in the profile).
+        let out = &mut self.cands[b];
+        out.n = 0;
         let Some(head) = q.front() else {
-            self.cands[b] = out;
             return;
         };
         let mut push = |c: Cand| {
@@ -1092,11 +1139,11 @@ impl Channel {
                 }
             }
         }
-        self.cands[b] = out;
     }
 
     /// The command to issue next: the earliest; among those ready in the
     /// same cycle, refresh first, then by the arbitration policy.
+    #[inline(always)]
     fn select(&mut self) -> Result<Option<Best>, DramError> {
         let mut best = None;
         if !self.refresh_q.is_empty() || !self.streams.is_empty() {
@@ -1150,7 +1197,7 @@ impl Channel {
                             t: self.dev.earliest(CommandKind::PRE, b).max(now),
                             key: key(CLASS_REFRESH, b as u64),
                             action: Action::Refresh {
-                                kind: CommandKind::PRE,
+                                cand: Choice::of(CommandKind::PRE),
                                 bank: b,
                             },
                         };
@@ -1164,7 +1211,7 @@ impl Channel {
                     t: self.dev.earliest(CommandKind::REF, first).max(now),
                     key: key(CLASS_REFRESH, 0),
                     action: Action::Refresh {
-                        kind: CommandKind::REF,
+                        cand: Choice::of(CommandKind::REF),
                         bank: first,
                     },
                 });
@@ -1192,7 +1239,7 @@ impl Channel {
                 key,
                 action: Action::Stream {
                     stream: s,
-                    kind,
+                    cand: Choice::of(kind),
                     bank: b,
                 },
             };
@@ -1206,6 +1253,7 @@ impl Channel {
     /// The banks' best command: from the whole scan, or, when no command has
     /// gone since the last scan, from the banks whose queues changed (see
     /// [`Scan`]).
+    #[inline(always)]
     fn pick_bank(&mut self) -> Option<Pick> {
         if self.scan.valid && self.changed.is_empty() {
             // Nothing has changed since the last scan (a request joined a
@@ -1277,7 +1325,7 @@ impl Channel {
                 t,
                 key,
                 bank: b,
-                cand,
+                cand: cand.into(),
             }
             .offer(&mut pick);
         }
@@ -1344,7 +1392,7 @@ impl Channel {
                 t: t_min,
                 key: (rr_distance(found, after_last, queues) << 16) | c.pos as u64,
                 bank: found,
-                cand: c,
+                cand: c.into(),
             }
         })
     }
@@ -1352,6 +1400,7 @@ impl Channel {
     /// Round-robin through [`Lanes`]: the same pick as
     /// [`Channel::scan_round_robin`], found without a branch per bank;
     /// `None` when the lanes cannot tell it (the exact scan then runs).
+    #[inline(always)]
     fn search_lanes(&mut self, live: u64) -> Option<Pick> {
         let (after_last, queues) = self.turn();
         let queued_banks = self.active.iter().map(|w| w.count_ones()).sum();
@@ -1368,7 +1417,7 @@ impl Channel {
             t,
             key: (rr_distance(bank, after_last, queues) << 16) | c.pos as u64,
             bank,
-            cand: c,
+            cand: c.into(),
         };
         debug_assert_eq!(
             self.scan_round_robin(live).map(|p| (p.t, p.key, p.bank)),
@@ -1396,7 +1445,7 @@ impl Channel {
                         t,
                         key,
                         bank: b,
-                        cand,
+                        cand: cand.into(),
                     }
                     .offer(&mut pick);
                 }
@@ -1473,11 +1522,7 @@ impl Channel {
                     c.local = dev.bank_bound(c.kind, b).max(c.eligible);
                 }
             }
-            let mut st = [u64::MAX; 4];
-            let bc = &self.cands[b];
-            for c in &bc.c[..bc.n as usize] {
-                st[c.kind.index()] = c.local;
-            }
+            let st = self.cands[b].bounds();
             self.stat[b] = st;
             let g = self.dev.group_bounds(self.dev.group_of(b));
             self.loc[b] = fold(&st, &g);
@@ -1561,7 +1606,8 @@ impl Channel {
     fn execute(&mut self, best: Best) -> Result<(), DramError> {
         let now = self.now;
         let (kind, bank, logged_row) = match best.action {
-            Action::Refresh { kind, bank } => {
+            Action::Refresh { cand, bank } => {
+                let kind = cand.kind();
                 self.dev.issue(kind, bank, 0, now);
                 if kind == CommandKind::REF {
                     self.refresh_q.pop_front();
@@ -1570,7 +1616,7 @@ impl Channel {
             }
             Action::Queue { bank, cand } => {
                 self.rr_last = bank as u64;
-                let row = match cand.kind {
+                let row = match cand.kind() {
                     CommandKind::ACT => {
                         let row = self.bank_q[bank][0].row;
                         self.dev.issue(CommandKind::ACT, bank, row, now);
@@ -1582,10 +1628,10 @@ impl Channel {
                     }
                     kind => {
                         let q = &mut self.bank_q[bank];
-                        let e = if cand.pos == 0 {
+                        let e = if cand.pos() == 0 {
                             q.pop_front()
                         } else {
-                            q.remove(cand.pos as usize)
+                            q.remove(cand.pos())
                         }
                         .expect("candidate position is in the queue");
                         let done = self.dev.issue(kind, bank, e.row, now);
@@ -1600,9 +1646,10 @@ impl Channel {
                         e.row
                     }
                 };
-                (cand.kind, bank, row)
+                (cand.kind(), bank, row)
             }
-            Action::Stream { stream, kind, bank } => {
+            Action::Stream { stream, cand, bank } => {
+                let kind = cand.kind();
                 self.rr_last = (self.bank_q.len() + stream) as u64;
                 let Some(head) = self.streams[stream].front() else {
                     return Err(DramError::protocol("stream head vanished (a bug)"));
