@@ -227,9 +227,19 @@ impl From<Cand> for Choice {
 #[derive(Clone, Copy, Debug)]
 #[repr(u64)]
 enum Action {
-    Queue { bank: usize, cand: Choice },
-    Stream { stream: usize, cand: Choice, bank: usize },
-    Refresh { cand: Choice, bank: usize },
+    Queue {
+        bank: usize,
+        cand: Choice,
+    },
+    Stream {
+        stream: usize,
+        cand: Choice,
+        bank: usize,
+    },
+    Refresh {
+        cand: Choice,
+        bank: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -284,7 +294,7 @@ struct Scan {
     pick: Option<Pick>,
 }
 
-/// A bank's `loc`: its candidates' bank bounds `stat` against its bank
+/// A bank's bank-local bounds: its candidates' bank bounds `stat` against its bank
 /// group's bounds `group`.
 #[inline]
 fn fold(stat: &[u64; 4], group: &[u64; 4]) -> [u64; 4] {
@@ -467,11 +477,8 @@ pub struct Channel {
     /// of its candidate of that kind (MAX: none). Changes only with commands
     /// to the bank (or rank commands).
     stat: Vec<[u64; 4]>,
-    /// Per bank and request kind: `stat` against the bank group's bounds
-    /// (MAX: no candidate). Changes only with commands to the bank group.
-    loc: Vec<[u64; 4]>,
-    /// `loc` as 16-bit offsets for the vectorized search (`None`: the
-    /// geometry does not fit it).
+    /// `stat` and the bank-group bounds as 16-bit offsets for the
+    /// vectorized search (`None`: the geometry does not fit it).
     lanes: Option<Lanes>,
     /// Requests in the command queues of each rank.
     rank_queued: Vec<u32>,
@@ -568,7 +575,6 @@ impl Channel {
             touched: Vec::new(),
             in_touched: vec![false; banks],
             stat: vec![[u64::MAX; 4]; banks],
-            loc: vec![[u64::MAX; 4]; banks],
             lanes: Lanes::new(banks, geo.banks_per_rank() as usize),
             rank_queued: vec![0; geo.ranks as usize],
             changed: Vec::new(),
@@ -1376,7 +1382,7 @@ impl Channel {
                 while word != 0 {
                     let b = w * 64 + word.trailing_zeros() as usize;
                     word &= word - 1;
-                    let tb = earliest_of(&self.loc[b], sh).max(now);
+                    let tb = earliest_of(&self.loc(b), sh).max(now);
                     let better = tb < t_min;
                     t_min = if better { tb } else { t_min };
                     found = if better { b } else { found };
@@ -1408,10 +1414,12 @@ impl Channel {
             .lanes
             .as_mut()
             .filter(|_| queues as usize <= lanes::MAX_QUEUES)?;
-        if !lanes.in_use(queued_banks, self.now, &self.loc) {
+        let (stat, dev) = (&self.stat, &self.dev);
+        let bounds = |b| (stat[b], dev.group_bounds(dev.group_of(b)));
+        if !lanes.in_use(queued_banks, self.now, bounds) {
             return None;
         }
-        let (bank, t) = lanes.search(&self.loc, &self.sh, live, self.now, after_last, queues)?;
+        let (bank, t) = lanes.search(&self.sh, live, self.now, after_last, queues)?;
         let c = self.first_ready(bank, t);
         let pick = Pick {
             t,
@@ -1463,14 +1471,14 @@ impl Channel {
     /// bounds `sh` of its rank must be current).
     #[inline]
     fn bank_time(&self, b: usize) -> u64 {
-        earliest_of(&self.loc[b], &self.sh[self.dev.rank_of(b)]).max(self.now)
+        earliest_of(&self.loc(b), &self.sh[self.dev.rank_of(b)]).max(self.now)
     }
 
     /// The first candidate of bank `b` in queue order that is legal at `t`
     /// (one is: `t` is the bank's earliest cycle).
     #[inline]
     fn first_ready(&self, b: usize, t: u64) -> Cand {
-        let (l, s) = (&self.loc[b], &self.sh[self.dev.rank_of(b)]);
+        let (l, s) = (&self.loc(b), &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut pick = bc.c[0];
         let mut found = false;
@@ -1491,7 +1499,7 @@ impl Channel {
     /// the earliest, then by class and age. Its cycle, key and itself.
     #[inline]
     fn oldest_in(&self, b: usize) -> Option<(u64, u64, Cand)> {
-        let (l, s) = (&self.loc[b], &self.sh[self.dev.rank_of(b)]);
+        let (l, s) = (&self.loc(b), &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut best: Option<(u64, u64, Cand)> = None;
         for c in &bc.c[..bc.n as usize] {
@@ -1524,31 +1532,18 @@ impl Channel {
             }
             let st = self.cands[b].bounds();
             self.stat[b] = st;
-            let g = self.dev.group_bounds(self.dev.group_of(b));
-            self.loc[b] = fold(&st, &g);
             if let Some(lanes) = &mut self.lanes {
-                lanes.set(b, &self.loc[b]);
+                lanes.set_bank(b, &st);
             }
         }
     }
 
-    /// `loc` of `banks` (of one bank group): their candidates'
-    /// bank bounds against the bank group's bounds. Those change only with
-    /// commands to the bank group, so they are folded in then, not at every
-    /// selection.
+    /// A bank's bank-local bounds: its candidates' bank bounds `stat`
+    /// against its bank group's bounds, per request kind (MAX: no
+    /// candidate).
     #[inline]
-    fn fold_group_bounds(&mut self, banks: std::ops::Range<usize>) {
-        let g = self.dev.group_bounds(self.dev.group_of(banks.start));
-        let first = banks.start;
-        let (stat, loc) = (&self.stat[banks.clone()], &mut self.loc[banks]);
-        for (st, l) in stat.iter().zip(loc.iter_mut()) {
-            *l = fold(st, &g);
-        }
-        if let Some(lanes) = &mut self.lanes {
-            for (i, l) in loc.iter().enumerate() {
-                lanes.set(first + i, l);
-            }
-        }
+    fn loc(&self, b: usize) -> [u64; 4] {
+        fold(&self.stat[b], &self.dev.group_bounds(self.dev.group_of(b)))
     }
 
     #[inline]
@@ -1683,13 +1678,26 @@ impl Channel {
         // The command changed the queue, row state and bank-scope bounds of
         // its bank (a rank command: the bounds of every bank of its rank),
         // and the bank-group bounds of its bank group; their candidates and
-        // `loc` are updated before the next selection. Rank-wide bounds are
-        // read at selection.
+        // `stat` are updated before the next selection, the lanes now.
+        // Rank-wide bounds are read at selection.
         self.scan.valid = false;
-        let bpg = self.dev.geo.banks_per_group as usize;
-        let group_first = self.dev.group_of(bank) * bpg;
-        self.fold_group_bounds(group_first..group_first + bpg);
-        if self.dev.is_rank_command(kind) {
+        let rank_command = self.dev.is_rank_command(kind);
+        if let Some(lanes) = &mut self.lanes {
+            // The bank-group bounds that changed: the command's bank group,
+            // or every bank group of the rank.
+            let bpg = self.dev.geo.banks_per_group as usize;
+            let g = self.dev.group_of(bank);
+            let groups = if rank_command {
+                let per_rank = self.dev.banks_per_rank() / bpg;
+                g / per_rank * per_rank..(g / per_rank + 1) * per_rank
+            } else {
+                g..g + 1
+            };
+            for g in groups {
+                lanes.set_banks(g * bpg..(g + 1) * bpg, &self.dev.group_bounds(g));
+            }
+        }
+        if rank_command {
             let bpr = self.dev.banks_per_rank();
             let first = self.dev.rank_of(bank) * bpr;
             for b in first..first + bpr {

@@ -37,7 +37,10 @@ const WAIT_CAP: i16 = i16::MAX >> DIST_BITS;
 /// few thousand cycles ahead of `now` still fit below `i16::MAX`.
 const REBASE_AFTER: u64 = 1 << 14;
 
-/// Bank-local bounds as 16-bit offsets, per request kind (ACT, PRE, RD, WR).
+/// Bank-local bounds as 16-bit offsets, per request kind (ACT, PRE, RD, WR):
+/// the bank's own (its candidates' bank bounds) and its bank group's, kept
+/// apart so that a command updates its bank group's four values once, not
+/// those of every bank in it.
 #[derive(Clone, Debug)]
 pub(super) struct Lanes {
     base: u64,
@@ -46,9 +49,11 @@ pub(super) struct Lanes {
     /// Whether the lanes are kept up to date and searched (see
     /// [`Lanes::in_use`]).
     on: bool,
-    /// Per chunk of [`LANE`] banks, per kind, per bank: the bank's `loc` as
+    /// Per chunk of [`LANE`] banks, per kind, per bank: the bank's bound as
     /// an offset from `base`.
-    chunks: Vec<[[i16; LANE]; 4]>,
+    bank: Vec<[Chunk; 4]>,
+    /// The same for the bank's bank group.
+    group: Vec<[Chunk; 4]>,
 }
 
 impl Lanes {
@@ -67,7 +72,8 @@ impl Lanes {
                 banks,
                 banks_per_rank,
                 on: false,
-                chunks: vec![[[i16::MAX; LANE]; 4]; banks / LANE],
+                bank: vec![[splat(i16::MAX); 4]; banks / LANE],
+                group: vec![[splat(0); 4]; banks / LANE],
             })
     }
 
@@ -79,36 +85,58 @@ impl Lanes {
     /// Whether to search with the lanes, with `queued` banks holding
     /// requests: from [`ON_AT`] queued banks until fewer than [`OFF_BELOW`].
     /// With a bank or two queued (streaming) the exact scan stops at once and
-    /// the lanes' upkeep would cost more than it saves. Turning them on reads
-    /// every bank's bounds `loc`.
+    /// the lanes' upkeep would cost more than it saves. `bounds` gives a
+    /// bank's own and its bank group's bounds: they are read again for every
+    /// bank when the lanes are turned on, and when `base` is moved up to
+    /// `now` (once it has fallen far behind).
     #[inline]
-    pub(super) fn in_use(&mut self, queued: u32, now: u64, loc: &[[u64; 4]]) -> bool {
-        if self.on {
-            self.on = queued >= OFF_BELOW;
-        } else if queued >= ON_AT {
-            self.on = true;
-            self.rebase(now, loc);
+    pub(super) fn in_use(
+        &mut self,
+        queued: u32,
+        now: u64,
+        bounds: impl Fn(usize) -> ([u64; 4], [u64; 4]),
+    ) -> bool {
+        let was = self.on;
+        self.on = if was {
+            queued >= OFF_BELOW
+        } else {
+            queued >= ON_AT
+        };
+        if self.on && (!was || now - self.base >= REBASE_AFTER) {
+            self.base = now;
+            for b in 0..self.banks {
+                let (own, group) = bounds(b);
+                self.set_bank(b, &own);
+                self.set_banks(b..b + 1, &group);
+            }
         }
         self.on
     }
 
-    /// Bank `b`'s bounds changed to `loc`.
+    /// Bank `b`'s own bounds changed to `bounds`.
     #[inline]
-    pub(super) fn set(&mut self, b: usize, loc: &[u64; 4]) {
+    pub(super) fn set_bank(&mut self, b: usize, bounds: &[u64; 4]) {
         if self.on {
-            let offsets = loc.map(|t| self.offset(t));
-            let chunk = &mut self.chunks[b / LANE];
+            let offsets = bounds.map(|t| self.offset(t));
+            let chunk = &mut self.bank[b / LANE];
             for (k, t) in offsets.into_iter().enumerate() {
                 chunk[k][b % LANE] = t;
             }
         }
     }
 
-    /// Offsets from `now`, for every bank.
-    fn rebase(&mut self, now: u64, loc: &[[u64; 4]]) {
-        self.base = now;
-        for (b, l) in loc.iter().enumerate() {
-            self.set(b, l);
+    /// The bank-group bounds of `banks` (one bank group) changed to
+    /// `bounds`.
+    #[inline]
+    pub(super) fn set_banks(&mut self, banks: std::ops::Range<usize>, bounds: &[u64; 4]) {
+        if self.on {
+            let offsets = bounds.map(|t| self.offset(t));
+            for b in banks {
+                let chunk = &mut self.group[b / LANE];
+                for (k, &t) in offsets.iter().enumerate() {
+                    chunk[k][b % LANE] = t;
+                }
+            }
         }
     }
 
@@ -116,11 +144,10 @@ impl Lanes {
     /// bank with the earliest cycle (its bounds against its rank's `sh`, and
     /// `now`), the first in turn from `after_last` among equals, with that
     /// cycle. `None` when the winner cannot be told here (see the module
-    /// comment). `loc` are the banks' bounds; `queues` is at most
+    /// comment). Only after [`Lanes::in_use`] said yes; `queues` is at most
     /// [`MAX_QUEUES`].
     pub(super) fn search(
-        &mut self,
-        loc: &[[u64; 4]],
+        &self,
         sh: &[[u64; 4]],
         live: u64,
         now: u64,
@@ -128,9 +155,6 @@ impl Lanes {
         queues: u64,
     ) -> Option<(usize, u64)> {
         debug_assert!(self.on && queues as usize <= MAX_QUEUES);
-        if now - self.base >= REBASE_AFTER {
-            self.rebase(now, loc);
-        }
         // Each rank's bounds as offsets; all `i16::MAX` for a rank not in
         // `live`, so that its banks never win.
         let mut ranks = [[i16::MAX; 4]; MAX_CHUNKS];
@@ -149,11 +173,11 @@ impl Lanes {
         };
         // A constant number of chunks, so that the loop over them is unrolled
         // and each chunk's lanes become SIMD instructions.
-        let best = match self.chunks.len() {
-            1 => keys::<1>(&self.chunks, &ranks, &turn),
-            2 => keys::<2>(&self.chunks, &ranks, &turn),
-            4 => keys::<4>(&self.chunks, &ranks, &turn),
-            _ => keys::<8>(&self.chunks, &ranks, &turn),
+        let best = match self.bank.len() {
+            1 => keys::<1>(&self.bank, &self.group, &ranks, &turn),
+            2 => keys::<2>(&self.bank, &self.group, &ranks, &turn),
+            4 => keys::<4>(&self.bank, &self.group, &ranks, &turn),
+            _ => keys::<8>(&self.bank, &self.group, &ranks, &turn),
         };
         let key = best.into_iter().min().unwrap_or(i16::MAX);
         let wait = key >> DIST_BITS;
@@ -183,21 +207,23 @@ struct Turn {
 /// chunks of banks (`N` is the number of chunks, 1, 2, 4 or 8).
 #[inline(always)]
 fn keys<const N: usize>(
-    chunks: &[[Chunk; 4]],
+    bank: &[[Chunk; 4]],
+    group: &[[Chunk; 4]],
     ranks: &[[i16; 4]; MAX_CHUNKS],
     turn: &Turn,
 ) -> Chunk {
-    let chunks: &[[Chunk; 4]; N] = chunks.try_into().expect("N is the number of chunks");
+    let bank: &[[Chunk; 4]; N] = bank.try_into().expect("N is the number of chunks");
+    let group: &[[Chunk; 4]; N] = group.try_into().expect("N is the number of chunks");
     let now = splat(turn.now);
     let queues = splat(turn.queues);
     let mut next: Chunk = std::array::from_fn(|i| i as i16 + turn.first);
     let mut best = splat(i16::MAX);
-    for (c, [act, pre, rd, wr]) in chunks.iter().enumerate() {
+    for (c, (own, group)) in bank.iter().zip(group).enumerate() {
         let s = ranks[c >> turn.rank_shift].map(splat);
-        let earliest = min(
-            min(max(*act, s[0]), max(*pre, s[1])),
-            min(max(*rd, s[2]), max(*wr, s[3])),
-        );
+        // Per kind, the latest of the bank's, its bank group's and its
+        // rank's bounds; then the earliest kind.
+        let at = |k: usize| max(max(own[k], group[k]), s[k]);
+        let earliest = min(min(at(0), at(1)), min(at(2), at(3)));
         let wait = each(sub(earliest, now), |w| w.clamp(0, WAIT_CAP));
         let d = zip(next, queues, |d, q| if d >= q { d - q } else { d });
         best = min(best, zip(wait, d, |w, d| (w << DIST_BITS) | d));
@@ -247,7 +273,8 @@ mod tests {
     /// The exact search the lanes stand in for: over the banks of live
     /// ranks, the earliest cycle, then the first in turn.
     fn exact(
-        loc: &[[u64; 4]],
+        own: &[[u64; 4]],
+        group: &[[u64; 4]],
         sh: &[[u64; 4]],
         bpr: usize,
         live: u64,
@@ -255,11 +282,15 @@ mod tests {
         after_last: u64,
         queues: u64,
     ) -> Option<(u64, u64, usize)> {
-        (0..loc.len())
+        (0..own.len())
             .filter(|b| live & (1 << (b / bpr)) != 0)
             .map(|b| {
                 let s = &sh[b / bpr];
-                let t = (0..4).map(|k| loc[b][k].max(s[k])).min().unwrap().max(now);
+                let t = (0..4)
+                    .map(|k| own[b][k].max(group[b / 4][k]).max(s[k]))
+                    .min()
+                    .unwrap()
+                    .max(now);
                 let turn = (b as u64 + queues - after_last) % queues;
                 (t, turn, b)
             })
@@ -292,19 +323,35 @@ mod tests {
                 3 => now + 400 + next(&mut rng) % 100_000,
                 _ => now + next(&mut rng) % 40,
             };
-            let loc: Vec<[u64; 4]> = (0..banks)
+            let own: Vec<[u64; 4]> = (0..banks)
                 .map(|_| [bound(), bound(), bound(), bound()])
+                .collect();
+            // Bank groups of four banks; no bank-group bound is "none".
+            let mut group_bound = || match bound() {
+                u64::MAX => 0,
+                t => t,
+            };
+            let group: Vec<[u64; 4]> = (0..banks / 4)
+                .map(|_| [group_bound(), group_bound(), group_bound(), group_bound()])
                 .collect();
             let sh = vec![[bound(), bound(), bound(), bound()]; 2];
             let live = next(&mut rng) % 4;
             let queues = banks as u64 + next(&mut rng) % 3;
             let after_last = next(&mut rng) % queues;
-            lanes.in_use(banks as u32, now, &loc);
-            for (b, l) in loc.iter().enumerate() {
-                lanes.set(b, l);
+            // Turned on afresh now and then, otherwise brought up to date
+            // bank by bank and group by group, as the channel does.
+            if next(&mut rng) % 16 == 0 {
+                lanes.in_use(0, now, |_| unreachable!("off"));
             }
-            let want = exact(&loc, &sh, bpr, live, now, after_last, queues);
-            match lanes.search(&loc, &sh, live, now, after_last, queues) {
+            assert!(lanes.in_use(banks as u32, now, |b| (own[b], group[b / 4])));
+            for (b, o) in own.iter().enumerate() {
+                lanes.set_bank(b, o);
+            }
+            for (g, bounds) in group.iter().enumerate() {
+                lanes.set_banks(4 * g..4 * g + 4, bounds);
+            }
+            let want = exact(&own, &group, &sh, bpr, live, now, after_last, queues);
+            match lanes.search(&sh, live, now, after_last, queues) {
                 Some((bank, t)) => {
                     found += 1;
                     assert_eq!(want.map(|(t, _, b)| (b, t)), Some((bank, t)));
