@@ -270,22 +270,24 @@ fn sub(a: Chunk, b: Chunk) -> Chunk {
 mod tests {
     use super::*;
 
+    /// Banks per rank (two ranks of four bank groups of four).
+    const BPR: usize = 16;
+
     /// The exact search the lanes stand in for: over the banks of live
     /// ranks, the earliest cycle, then the first in turn.
     fn exact(
         own: &[[u64; 4]],
         group: &[[u64; 4]],
         sh: &[[u64; 4]],
-        bpr: usize,
         live: u64,
         now: u64,
         after_last: u64,
         queues: u64,
     ) -> Option<(u64, u64, usize)> {
         (0..own.len())
-            .filter(|b| live & (1 << (b / bpr)) != 0)
+            .filter(|b| live & (1 << (b / BPR)) != 0)
             .map(|b| {
-                let s = &sh[b / bpr];
+                let s = &sh[b / BPR];
                 let t = (0..4)
                     .map(|k| own[b][k].max(group[b / 4][k]).max(s[k]))
                     .min()
@@ -308,8 +310,8 @@ mod tests {
 
     #[test]
     fn the_lanes_find_the_bank_the_exact_search_finds() {
-        let (banks, bpr) = (32, 16);
-        let mut lanes = Lanes::new(banks, bpr).unwrap();
+        let banks = 32;
+        let mut lanes = Lanes::new(banks, BPR).unwrap();
         let mut rng = 0x2545_f491_4f6c_dd1d_u64;
         let mut now = 1_000;
         let (mut found, mut left) = (0, 0);
@@ -350,7 +352,7 @@ mod tests {
             for (g, bounds) in group.iter().enumerate() {
                 lanes.set_banks(4 * g..4 * g + 4, bounds);
             }
-            let want = exact(&own, &group, &sh, bpr, live, now, after_last, queues);
+            let want = exact(&own, &group, &sh, live, now, after_last, queues);
             match lanes.search(&sh, live, now, after_last, queues) {
                 Some((bank, t)) => {
                     found += 1;
