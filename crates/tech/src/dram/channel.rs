@@ -114,10 +114,10 @@ pub struct IssuedCommand {
 const CLASS_REFRESH: u8 = 0;
 const CLASS_COLUMN: u8 = 1;
 const CLASS_ROW: u8 = 2;
+const CLASS_CAPPED: u8 = 3;
 
 /// Requests taken from a source at a time (see [`Channel::run_source`]).
 const SOURCE_CHUNK: usize = 256;
-const CLASS_CAPPED: u8 = 3;
 
 /// A priority key: the class in the top 4 bits, then `order` (a round-robin
 /// distance shifted left by 16 plus a queue position, or an age).
@@ -297,8 +297,8 @@ struct Scan {
     pick: Option<Pick>,
 }
 
-/// A bank's bank-local bounds: its candidates' bank bounds `stat` against its bank
-/// group's bounds `group`.
+/// A bank's bank-local bounds: its candidates' bank bounds `stat` against
+/// its bank group's bounds `group`.
 #[inline]
 fn fold(stat: &[u64; 4], group: &[u64; 4]) -> [u64; 4] {
     [
@@ -1168,7 +1168,10 @@ impl Channel {
     }
 
     /// The command to issue next: the earliest; among those ready in the
-    /// same cycle, refresh first, then by the arbitration policy.
+    /// same cycle, refresh first, then by the arbitration policy. (Inlined
+    /// into the loop, as are the bank pick and the lane search: returned
+    /// through memory, the choice was read back before its stores had
+    /// landed, a store-forwarding stall at every step.)
     #[inline(always)]
     fn select(&mut self) -> Result<Option<Best>, DramError> {
         let mut best = None;

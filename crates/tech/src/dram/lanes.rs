@@ -27,7 +27,7 @@ const DIST_BITS: u32 = 6;
 /// Queued banks from which the lanes are used, and below which they are
 /// left again. Measured: streaming keeps one or two banks queued and is
 /// faster with the exact scan, the optimizer update three or four (3 %
-/// faster with the lanes), random traffic some twenty (10-25 % faster).
+/// faster with the lanes), random traffic some twenty (7-9 % faster).
 const ON_AT: u32 = 3;
 const OFF_BELOW: u32 = 2;
 /// Most chunks: `MAX_QUEUES` banks.
