@@ -1333,30 +1333,23 @@ impl Channel {
             if !self.is_active(b) || live & (1 << self.dev.rank_of(b)) == 0 {
                 continue;
             }
-            let (t, key, cand) = match self.arbitration {
+            let candidate = match self.arbitration {
                 Arbitration::RoundRobin => {
                     let t = self.bank_time(b);
                     let rr_key = rr_distance(b, after_last, queues) << 16;
                     if pick.is_some_and(|p| (t, rr_key) >= (p.t, p.key)) {
                         continue;
                     }
-                    let c = self.first_ready(b, t);
-                    (t, rr_key | c.pos as u64, c)
+                    self.round_robin_pick(b, t, after_last, queues)
                 }
                 Arbitration::OldestFirst => {
-                    let Some((t, key, c)) = self.oldest_in(b) else {
+                    let Some(p) = self.oldest_in(b) else {
                         continue;
                     };
-                    (t, key, c)
+                    p
                 }
             };
-            Pick {
-                t,
-                key,
-                bank: b,
-                cand: cand.into(),
-            }
-            .offer(&mut pick);
+            candidate.offer(&mut pick);
         }
         pick
     }
@@ -1415,15 +1408,7 @@ impl Channel {
                 }
             }
         }
-        (found != usize::MAX).then(|| {
-            let c = self.first_ready(found, t_min);
-            Pick {
-                t: t_min,
-                key: (rr_distance(found, after_last, queues) << 16) | c.pos as u64,
-                bank: found,
-                cand: c.into(),
-            }
-        })
+        (found != usize::MAX).then(|| self.round_robin_pick(found, t_min, after_last, queues))
     }
 
     /// Round-robin through [`Lanes`]: the same pick as
@@ -1443,13 +1428,7 @@ impl Channel {
             return None;
         }
         let (bank, t) = lanes.search(&self.sh, live, self.now, after_last, queues)?;
-        let c = self.first_ready(bank, t);
-        let pick = Pick {
-            t,
-            key: (rr_distance(bank, after_last, queues) << 16) | c.pos as u64,
-            bank,
-            cand: c.into(),
-        };
+        let pick = self.round_robin_pick(bank, t, after_last, queues);
         debug_assert_eq!(
             self.scan_round_robin(live).map(|p| (p.t, p.key, p.bank)),
             Some((pick.t, pick.key, pick.bank)),
@@ -1471,14 +1450,8 @@ impl Channel {
                 if live & (1 << self.dev.rank_of(b)) == 0 {
                     continue;
                 }
-                if let Some((t, key, cand)) = self.oldest_in(b) {
-                    Pick {
-                        t,
-                        key,
-                        bank: b,
-                        cand: cand.into(),
-                    }
-                    .offer(&mut pick);
+                if let Some(p) = self.oldest_in(b) {
+                    p.offer(&mut pick);
                 }
             }
         }
@@ -1495,6 +1468,20 @@ impl Channel {
     #[inline]
     fn bank_time(&self, b: usize) -> u64 {
         earliest_of(&self.loc(b), &self.sh[self.dev.rank_of(b)]).max(self.now)
+    }
+
+    /// Bank `b`'s pick under round-robin at `t`, its earliest cycle: its
+    /// first candidate legal then, ordered by the bank's distance in turn
+    /// and then the candidate's queue position.
+    #[inline]
+    fn round_robin_pick(&self, b: usize, t: u64, after_last: u64, queues: u64) -> Pick {
+        let c = self.first_ready(b, t);
+        Pick {
+            t,
+            key: (rr_distance(b, after_last, queues) << 16) | c.pos as u64,
+            bank: b,
+            cand: c.into(),
+        }
     }
 
     /// The first candidate of bank `b` in queue order that is legal at `t`
@@ -1518,10 +1505,10 @@ impl Channel {
         pick
     }
 
-    /// Bank `b`'s candidate that goes first under oldest-first arbitration:
-    /// the earliest, then by class and age. Its cycle, key and itself.
+    /// Bank `b`'s pick under oldest-first arbitration: its earliest
+    /// candidate, then by class and age.
     #[inline]
-    fn oldest_in(&self, b: usize) -> Option<(u64, u64, Cand)> {
+    fn oldest_in(&self, b: usize) -> Option<Pick> {
         let (l, s) = (&self.loc(b), &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut best: Option<(u64, u64, Cand)> = None;
@@ -1533,11 +1520,16 @@ impl Channel {
                 best = Some((tc, key, *c));
             }
         }
-        best
+        best.map(|(t, key, c)| Pick {
+            t,
+            key,
+            bank: b,
+            cand: c.into(),
+        })
     }
 
     /// Bring the candidates of every bank touched since the last selection
-    /// up to date, with their bank-local bounds (`loc`).
+    /// up to date, with their bank bounds (`stat`).
     fn refresh_candidates(&mut self) {
         while let Some(b) = self.touched.pop() {
             let b = b as usize;
