@@ -317,16 +317,29 @@ fn shorten(s: &str, n: usize) -> String {
 /// Left margin of a legend strip, pixels.
 const LEGEND_INDENT: i32 = 40;
 
+/// Where each legend entry starts (its square's top-left corner, less
+/// 2 pixels down) when wrapped into `width` pixels.
+fn legend_layout(entries: &[(String, RGBColor)], width: u32) -> Vec<(i32, i32)> {
+    let (mut x, mut y) = (8i32, 4i32);
+    entries
+        .iter()
+        .map(|(label, _)| {
+            let w = 18 + text_width(label, 13) + 16;
+            if x > 8 && x + w > width as i32 {
+                x = 8;
+                y += 18;
+            }
+            let at = (x, y);
+            x += w;
+            at
+        })
+        .collect()
+}
+
 /// Coloured squares with labels, wrapped over as many lines as needed.
 fn legend(area: &Area, entries: &[(String, RGBColor)]) -> Result<()> {
     let (width, _) = area.dim_in_pixel();
-    let (mut x, mut y) = (8i32, 4i32);
-    for (label, color) in entries {
-        let w = 18 + text_width(label, 13) + 16;
-        if x > 8 && x + w > width as i32 {
-            x = 8;
-            y += 18;
-        }
+    for ((label, color), (x, y)) in entries.iter().zip(legend_layout(entries, width)) {
         area.draw(&Rectangle::new(
             [(x, y + 2), (x + 11, y + 13)],
             color.filled(),
@@ -334,23 +347,15 @@ fn legend(area: &Area, entries: &[(String, RGBColor)]) -> Result<()> {
         .map_err(drawing)?;
         area.draw(&Text::new(label.clone(), (x + 16, y), font(13)))
             .map_err(drawing)?;
-        x += w;
     }
     Ok(())
 }
 
 /// Lines a legend takes in `width` pixels.
 fn legend_lines(entries: &[(String, RGBColor)], width: u32) -> u32 {
-    let (mut x, mut lines) = (8i32, 1u32);
-    for (label, _) in entries {
-        let w = 18 + text_width(label, 13) + 16;
-        if x > 8 && x + w > width as i32 {
-            x = 8;
-            lines += 1;
-        }
-        x += w;
-    }
-    lines
+    legend_layout(entries, width)
+        .last()
+        .map_or(1, |&(_, y)| (y - 4) as u32 / 18 + 1)
 }
 
 /// What a chart's axes show: the scales, their descriptions and how their
