@@ -25,16 +25,8 @@ pub struct Args {
     /// Override the input shape, e.g. `256` (BERT tokens) or `3,32,32`.
     #[arg(long, value_name = "DIMS", value_delimiter = ',')]
     pub input: Vec<usize>,
-    #[arg(short, long, value_enum, default_value_t = TaskArg::Inference)]
-    pub task: TaskArg,
-    /// Optimizer of a training step: sgd, momentum, adam, kfac (implies --task training).
-    #[arg(long)]
-    pub optimizer: Option<String>,
-    #[arg(short, long, default_value_t = 1)]
-    pub batch: u64,
-    /// Number formats: fp32, bf16, fp16, int8, fxN, or LOW/HIGH such as 8/32.
-    #[arg(short, long, default_value = "fp32")]
-    pub precision: String,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
     /// Accelerator ids or families (default: every registered model), comma- or space-separated.
     #[arg(short, long, value_delimiter = ',', num_args = 1..)]
     pub arch: Vec<String>,
@@ -66,10 +58,7 @@ impl Default for Args {
             network_file: Vec::new(),
             onnx: Vec::new(),
             input: Vec::new(),
-            task: TaskArg::Inference,
-            optimizer: None,
-            batch: 1,
-            precision: "fp32".into(),
+            workload: WorkloadArgs::default(),
             arch: Vec::new(),
             config: Vec::new(),
             format: Format::Table,
@@ -77,6 +66,32 @@ impl Default for Args {
             baseline: None,
             details: Details::Auto,
             metrics: Vec::new(),
+        }
+    }
+}
+
+/// The task, batch and precision of the workloads (`compare`, `report`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct WorkloadArgs {
+    #[arg(short, long, value_enum, default_value_t = TaskArg::Inference)]
+    pub task: TaskArg,
+    /// Optimizer of a training step: sgd, momentum, adam, kfac (implies --task training).
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    #[arg(short, long, default_value_t = 1)]
+    pub batch: u64,
+    /// Number formats: fp32, bf16, fp16, int8, fxN, or LOW/HIGH such as 8/32.
+    #[arg(short, long, default_value = "fp32")]
+    pub precision: String,
+}
+
+impl Default for WorkloadArgs {
+    fn default() -> Self {
+        WorkloadArgs {
+            task: TaskArg::Inference,
+            optimizer: None,
+            batch: 1,
+            precision: "fp32".into(),
         }
     }
 }
@@ -131,12 +146,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// The rows of every selected model on every workload the arguments name
 /// (workloads outer), and the workloads.
 pub(crate) fn evaluate(args: &Args) -> Result<(Vec<Row>, Vec<Workload>)> {
-    if args.batch == 0 {
+    if args.workload.batch == 0 {
         bail!("--batch must be at least 1");
     }
     let networks = networks(args)?;
-    let task = task(args)?;
+    let task = task(&args.workload)?;
     let precision: Precision = args
+        .workload
         .precision
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--precision: {e}"))?;
@@ -161,7 +177,7 @@ pub(crate) fn evaluate(args: &Args) -> Result<(Vec<Row>, Vec<Workload>)> {
         .map(|network| Workload {
             network,
             task: task.clone(),
-            batch: args.batch,
+            batch: args.workload.batch,
             precision,
         })
         .collect();
@@ -169,7 +185,7 @@ pub(crate) fn evaluate(args: &Args) -> Result<(Vec<Row>, Vec<Workload>)> {
     Ok((rows, workloads))
 }
 
-fn task(args: &Args) -> Result<Task> {
+fn task(args: &WorkloadArgs) -> Result<Task> {
     match (&args.optimizer, args.task) {
         (Some(o), _) => task_from_name(o).map_err(|e| anyhow::anyhow!("--optimizer: {e}")),
         (None, TaskArg::Training) => Ok(task_from_name("momentum").expect("a known optimizer")),

@@ -2,7 +2,7 @@
 //! of a workload, the reproduction table of every paper, optional sweeps,
 //! and their plots inline as SVG. The page loads nothing: no stylesheet,
 //! script or font from elsewhere, so it opens offline and can be mailed.
-use crate::compare::{self, TaskArg};
+use crate::compare::{self, WorkloadArgs};
 use crate::plot::{self, escape};
 use crate::reproduce;
 use anyhow::{anyhow, Context, Result};
@@ -25,16 +25,8 @@ pub struct Args {
     /// The zoo network of the compare table (see `cargo xtask list`).
     #[arg(short, long, default_value = compare::DEFAULT_NETWORK)]
     pub network: String,
-    #[arg(short, long, value_enum, default_value_t = TaskArg::Inference)]
-    pub task: TaskArg,
-    /// Optimizer of a training step: sgd, momentum, adam, kfac (implies --task training).
-    #[arg(long)]
-    pub optimizer: Option<String>,
-    #[arg(short, long, default_value_t = 1)]
-    pub batch: u64,
-    /// Number formats: fp32, bf16, fp16, int8, fxN, or LOW/HIGH such as 8/32.
-    #[arg(short, long, default_value = "fp32")]
-    pub precision: String,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
     /// Accelerator ids or families of the compare table (default: every registered model).
     #[arg(short, long, value_delimiter = ',', num_args = 1..)]
     pub arch: Vec<String>,
@@ -67,10 +59,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     let compare_args = compare::Args {
         network: vec![args.network.clone()],
-        task: args.task,
-        optimizer: args.optimizer.clone(),
-        batch: args.batch,
-        precision: args.precision.clone(),
+        workload: args.workload.clone(),
         arch: args.arch.clone(),
         ..compare::Args::default()
     };
