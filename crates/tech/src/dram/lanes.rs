@@ -45,7 +45,6 @@ const REBASE_AFTER: u64 = 1 << 14;
 #[derive(Clone, Debug)]
 pub(super) struct Lanes {
     base: u64,
-    banks: usize,
     banks_per_rank: usize,
     /// Whether the lanes are kept up to date and searched (see
     /// [`Lanes::in_use`]).
@@ -70,12 +69,15 @@ impl Lanes {
             && banks % banks_per_rank == 0)
             .then(|| Lanes {
                 base: 0,
-                banks,
                 banks_per_rank,
                 on: false,
                 bank: vec![[splat(i16::MAX); 4]; banks / LANE],
                 group: vec![[splat(0); 4]; banks / LANE],
             })
+    }
+
+    fn banks(&self) -> usize {
+        self.bank.len() * LANE
     }
 
     #[inline]
@@ -105,7 +107,7 @@ impl Lanes {
         };
         if self.on && (!was || now - self.base >= REBASE_AFTER) {
             self.base = now;
-            for b in 0..self.banks {
+            for b in 0..self.banks() {
                 let (own, group) = bounds(b);
                 self.set_bank(b, &own);
                 self.set_banks(b..b + 1, &group);
@@ -188,7 +190,7 @@ impl Lanes {
         let d = (key & ((1 << DIST_BITS) - 1)) as u64;
         let bank = d + after_last;
         let bank = if bank >= queues { bank - queues } else { bank };
-        debug_assert!(bank < self.banks as u64);
+        debug_assert!(bank < self.banks() as u64);
         Some((bank as usize, now + wait as u64))
     }
 }
