@@ -382,6 +382,8 @@ struct TransQueue {
     per_bank: Vec<VecDeque<Entry>>,
     /// `seq` of each bank's oldest waiting request (MAX: none).
     head_seq: Vec<u64>,
+    /// Bit per bank: it has a request waiting.
+    waiting: Vec<u64>,
 }
 
 impl TransQueue {
@@ -390,6 +392,7 @@ impl TransQueue {
             len: 0,
             per_bank: vec![VecDeque::new(); banks],
             head_seq: vec![u64::MAX; banks],
+            waiting: vec![0; banks.div_ceil(64)],
         }
     }
 
@@ -398,6 +401,7 @@ impl TransQueue {
         let q = &mut self.per_bank[b];
         if q.is_empty() {
             self.head_seq[b] = e.seq;
+            self.waiting[b / 64] |= 1 << (b % 64);
         }
         q.push_back(e);
         self.len += 1;
@@ -407,6 +411,9 @@ impl TransQueue {
         let q = &mut self.per_bank[b];
         let e = q.pop_front()?;
         self.head_seq[b] = q.front().map_or(u64::MAX, |h| h.seq);
+        if q.is_empty() {
+            self.waiting[b / 64] &= !(1 << (b % 64));
+        }
         self.len -= 1;
         Some(e)
     }
@@ -461,9 +468,8 @@ pub struct Channel {
     drain: Drain,
     /// Cycle before which no further request moves to a command queue.
     next_transfer: u64,
-    /// Bit per bank: it has a request of that direction waiting and room in
-    /// its command queue.
-    movable: [Vec<u64>; 2],
+    /// Bit per bank: its command queue has room.
+    room: Vec<u64>,
     bank_q: Vec<VecDeque<Entry>>,
     queued: usize,
     /// Bit per bank: its command queue is not empty.
@@ -562,7 +568,7 @@ impl Channel {
             pending_writes: LineFilter::new(),
             drain: Drain::Off,
             next_transfer: 0,
-            movable: [vec![0; banks.div_ceil(64)], vec![0; banks.div_ceil(64)]],
+            room: vec![!0; banks.div_ceil(64)],
             bank_q: vec![VecDeque::new(); banks],
             queued: 0,
             active: vec![0; banks.div_ceil(64)],
@@ -953,7 +959,6 @@ impl Channel {
             self.pending_reads.add(line);
         }
         self.trans[r.write as usize].push(e);
-        self.update_movable(bank);
         true
     }
 
@@ -970,20 +975,16 @@ impl Channel {
             .map(Slot::Bank)
     }
 
+    /// Bit per bank of word `w`: a request of direction `d` waits for it
+    /// and its command queue has room.
     #[inline]
-    fn update_movable(&mut self, b: usize) {
-        let room = self.bank_q[b].len() < self.cmd_cap;
-        let bit = b % 64;
-        for d in 0..2 {
-            let on = (room && !self.trans[d].per_bank[b].is_empty()) as u64;
-            let w = &mut self.movable[d][b / 64];
-            *w = (*w & !(1 << bit)) | (on << bit);
-        }
+    fn movable(&self, d: usize, w: usize) -> u64 {
+        self.trans[d].waiting[w] & self.room[w]
     }
 
     #[inline]
     fn any_movable(&self, d: usize) -> bool {
-        self.movable[d].iter().any(|&w| w != 0)
+        (0..self.room.len()).any(|w| self.movable(d, w) != 0)
     }
 
     /// Move one request into its command queue if one can move this cycle.
@@ -1017,8 +1018,8 @@ impl Channel {
         // The oldest request of the direction whose bank has room.
         let q = &self.trans[d];
         let (mut oldest, mut b) = (u64::MAX, usize::MAX);
-        for (w, &word) in self.movable[d].iter().enumerate() {
-            let mut word = word;
+        for w in 0..self.room.len() {
+            let mut word = self.movable(d, w);
             while word != 0 {
                 let i = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
@@ -1070,7 +1071,9 @@ impl Channel {
             self.touch(b);
         }
         self.active[b / 64] |= 1 << (b % 64);
-        self.update_movable(b);
+        if self.bank_q[b].len() >= self.cmd_cap {
+            self.room[b / 64] &= !(1 << (b % 64));
+        }
         match self.drain {
             Drain::On(_) => self.any_movable(1),
             Drain::Hold => true,
@@ -1475,34 +1478,37 @@ impl Channel {
     /// and then the candidate's queue position.
     #[inline]
     fn round_robin_pick(&self, b: usize, t: u64, after_last: u64, queues: u64) -> Pick {
-        let c = self.first_ready(b, t);
+        let cand = self.first_ready(b, t);
         Pick {
             t,
-            key: (rr_distance(b, after_last, queues) << 16) | c.pos as u64,
+            key: (rr_distance(b, after_last, queues) << 16) | cand.pos() as u64,
             bank: b,
-            cand: c.into(),
+            cand,
         }
     }
 
     /// The first candidate of bank `b` in queue order that is legal at `t`
-    /// (one is: `t` is the bank's earliest cycle).
+    /// (one is: `t` is the bank's earliest cycle). Without a branch per
+    /// candidate: which of them is legal is as good as random.
     #[inline]
-    fn first_ready(&self, b: usize, t: u64) -> Cand {
+    fn first_ready(&self, b: usize, t: u64) -> Choice {
         let (l, s) = (&self.loc(b), &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
-        let mut pick = bc.c[0];
-        let mut found = false;
-        for c in &bc.c[..bc.n as usize] {
-            let k = c.kind.index();
-            if l[k].max(s[k]) <= t && (!found || c.pos < pick.pos) {
-                (pick, found) = (*c, true);
-            }
+        let mut first = u64::MAX;
+        for (i, c) in bc.c.iter().enumerate() {
+            // Candidates are ACT, PRE, RD or WR: kinds 0 to 3.
+            let k = c.kind.index() & 3;
+            let legal = i < bc.n as usize && l[k].max(s[k]) <= t;
+            // A choice orders by queue position first (the candidates'
+            // positions differ).
+            let choice = Choice::from(*c).0;
+            first = first.min(if legal { choice } else { u64::MAX });
         }
         debug_assert!(
-            found,
+            first != u64::MAX,
             "bank {b} has no candidate legal at its earliest cycle"
         );
-        pick
+        Choice(first)
     }
 
     /// Bank `b`'s pick under oldest-first arbitration: its earliest
@@ -1649,7 +1655,7 @@ impl Channel {
                         self.complete(e, done);
                         self.queued -= 1;
                         self.rank_queued[self.dev.rank_of(bank)] -= 1;
-                        self.update_movable(bank);
+                        self.room[bank / 64] |= 1 << (bank % 64);
                         if self.bank_q[bank].is_empty() {
                             self.active[bank / 64] &= !(1 << (bank % 64));
                         }
