@@ -7,7 +7,9 @@
 //! of kind `k` at cycle `t` raises, for every rule `k -> c` of scope `s`,
 //! the bound of `c` on the bank, bank group, rank (or other ranks) or
 //! channel it touches to `t + cycles`. The earliest cycle of a command is
-//! then the maximum of four bounds and the resources, O(1) per query.
+//! then the maximum of four bounds and the resources, O(1) per query. The
+//! bounds of every scope live in one table, so that a command raises them
+//! in one loop over a list made for its kind and rank.
 use super::command::{CommandKind, CommandSet, RowUse, Scope, MAX_KINDS};
 use super::config::{CommandBus, Geometry};
 
@@ -21,37 +23,46 @@ pub(crate) struct KindInfo {
     pub data: Option<(u64, u64)>,
 }
 
-/// The bounds a kind raises when it issues, per scope: `(kind, cycles)`.
-/// Every kind's list of a scope has the same length, padded with entries
-/// that raise the unused column `nk` of the bound tables, so that the loops
-/// of [`Device::issue`] run the same number of times whatever the kind (their
-/// exits are then predicted; with random traffic, mispredicted loop exits
-/// were a good part of the cost of a command).
-#[derive(Clone, Debug, Default)]
-struct Updates {
-    bank: Vec<(usize, u64)>,
-    bank_group: Vec<(usize, u64)>,
-    rank: Vec<(usize, u64)>,
-    other_ranks: Vec<(usize, u64)>,
-    channel: Vec<(usize, u64)>,
+/// One bound a command raises when it issues: entry `at` of the bound
+/// table, counted from the start of the command's bank row (`from` =
+/// [`FROM_BANK`]), of its bank group's row ([`FROM_GROUP`]) or of the table
+/// ([`FROM_TABLE`]), to the command's cycle plus `cycles`.
+#[derive(Clone, Copy, Debug)]
+struct Raise {
+    from: u8,
+    at: usize,
+    cycles: u64,
 }
+
+const FROM_BANK: u8 = 0;
+const FROM_GROUP: u8 = 1;
+const FROM_TABLE: u8 = 2;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Device {
     pub geo: Geometry,
     rank_shift: u32,
     bg_shift: u32,
-    pub nk: usize,
-    /// Row length of the bound tables: `nk` kinds and the padding column.
+    /// Row length of the bound table: the number of kinds.
     stride: usize,
     /// The data-bus delays of RD and WR.
     rw_data_delay: [u64; 2],
     pub kinds: Vec<KindInfo>,
-    updates: Vec<Updates>,
-    bank_next: Vec<u64>,
-    bg_next: Vec<u64>,
-    rank_next: Vec<u64>,
-    chan_next: Vec<u64>,
+    /// Per kind and rank (`kind * ranks + rank`), the bounds a command
+    /// raises. The lists of the kinds that are not rank commands have one
+    /// length, padded with raises of the spare entry at the end of the
+    /// table, so that the loop of [`Device::issue`] runs the same number of
+    /// times whatever the kind (its exit is then predicted; with random
+    /// traffic, mispredicted loop exits were a good part of the cost of a
+    /// command).
+    raises: Vec<Vec<Raise>>,
+    /// The earliest cycle of each kind (rows of `stride`): per bank, then
+    /// per bank group from `group_rows`, per rank from `rank_rows`, for
+    /// the channel at `channel_row`, then the spare entry.
+    next: Vec<u64>,
+    group_rows: usize,
+    rank_rows: usize,
+    channel_row: usize,
     t_faw: u64,
     /// The last four ACT cycles of each rank (ring buffer) and how many.
     faw: Vec<[u64; 4]>,
@@ -92,50 +103,73 @@ impl Device {
                 data: k.data_bus.map(|d| (d.delay as u64, d.cycles as u64)),
             })
             .collect();
-        let mut updates = vec![Updates::default(); nk];
-        for r in set.rules() {
-            let u = &mut updates[r.from.index()];
-            let entry = (r.to.index(), r.cycles as u64);
-            let list = match r.scope {
-                Scope::Bank => &mut u.bank,
-                Scope::BankGroup => &mut u.bank_group,
-                Scope::Rank => &mut u.rank,
-                Scope::OtherRanks => &mut u.other_ranks,
-                Scope::Channel => &mut u.channel,
-            };
-            // Keep the longest of duplicate rules.
-            if let Some(e) = list.iter_mut().find(|e| e.0 == entry.0) {
-                e.1 = e.1.max(entry.1);
-            } else {
-                list.push(entry);
-            }
-        }
-        let longest = |f: fn(&Updates) -> usize| updates.iter().map(f).max().unwrap_or(0);
-        let lens = [
-            longest(|u| u.bank.len()),
-            longest(|u| u.bank_group.len()),
-            longest(|u| u.rank.len()),
-            longest(|u| u.other_ranks.len()),
-            longest(|u| u.channel.len()),
-        ];
-        for u in &mut updates {
-            for (list, &n) in [
-                &mut u.bank,
-                &mut u.bank_group,
-                &mut u.rank,
-                &mut u.other_ranks,
-                &mut u.channel,
-            ]
-            .into_iter()
-            .zip(&lens)
-            {
-                list.resize(n, (nk, 0));
-            }
-        }
-        let stride = nk + 1;
+        let stride = nk;
         let ranks = geo.ranks as usize;
         let banks = geo.banks() as usize;
         let bgs = ranks * geo.bankgroups as usize;
+        let (bpr, bpg) = (geo.banks_per_rank() as usize, geo.banks_per_group as usize);
+        let group_rows = banks * stride;
+        let rank_rows = group_rows + bgs * stride;
+        let channel_row = rank_rows + ranks * stride;
+        let spare = channel_row + stride;
+        // Keep the longest of duplicate rules.
+        let mut longest: Vec<((usize, Scope, usize), u64)> = Vec::new();
+        for r in set.rules() {
+            let key = (r.from.index(), r.scope, r.to.index());
+            match longest.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, c)) => *c = (*c).max(r.cycles as u64),
+                None => longest.push((key, r.cycles as u64)),
+            }
+        }
+        let mut raises: Vec<Vec<Raise>> = vec![Vec::new(); nk * ranks];
+        for &((from, scope, to), cycles) in &longest {
+            let rank_command = kinds[from].row == RowUse::NeedsAllClosed;
+            for rank in 0..ranks {
+                let list = &mut raises[from * ranks + rank];
+                let mut raise = |from, at| list.push(Raise { from, at, cycles });
+                match scope {
+                    // A rank command's bank and bank-group rules apply to
+                    // every bank of its rank.
+                    Scope::Bank if rank_command => {
+                        for b in rank * bpr..(rank + 1) * bpr {
+                            raise(FROM_TABLE, b * stride + to);
+                        }
+                    }
+                    Scope::BankGroup if rank_command => {
+                        for g in rank * bpr / bpg..(rank + 1) * bpr / bpg {
+                            raise(FROM_TABLE, group_rows + g * stride + to);
+                        }
+                    }
+                    Scope::Bank => raise(FROM_BANK, to),
+                    Scope::BankGroup => raise(FROM_GROUP, to),
+                    Scope::Rank => raise(FROM_TABLE, rank_rows + rank * stride + to),
+                    Scope::OtherRanks => {
+                        for other in (0..ranks).filter(|&o| o != rank) {
+                            raise(FROM_TABLE, rank_rows + other * stride + to);
+                        }
+                    }
+                    Scope::Channel => raise(FROM_TABLE, channel_row + to),
+                }
+            }
+        }
+        let is_rank_command = |i: usize| kinds[i / ranks].row == RowUse::NeedsAllClosed;
+        let padded = (0..raises.len())
+            .filter(|&i| !is_rank_command(i))
+            .map(|i| raises[i].len())
+            .max()
+            .unwrap_or(0);
+        for (i, list) in raises.iter_mut().enumerate() {
+            if !is_rank_command(i) {
+                list.resize(
+                    padded,
+                    Raise {
+                        from: FROM_TABLE,
+                        at: spare,
+                        cycles: 0,
+                    },
+                );
+            }
+        }
         let per_bus = match bus {
             CommandBus::Shared => ranks,
             CommandBus::PerDimm(n) => (n as usize).max(1),
@@ -146,16 +180,15 @@ impl Device {
             geo,
             rank_shift: geo.banks_per_rank().trailing_zeros(),
             bg_shift: geo.banks_per_group.trailing_zeros(),
-            nk,
             stride,
             rw_data_delay: [CommandKind::RD, CommandKind::WR]
                 .map(|k| kinds[k.index()].data.map_or(0, |(delay, _)| delay)),
             kinds,
-            updates,
-            bank_next: vec![0; banks * stride],
-            bg_next: vec![0; bgs * stride],
-            rank_next: vec![0; ranks * stride],
-            chan_next: vec![0; stride],
+            raises,
+            next: vec![0; spare + 1],
+            group_rows,
+            rank_rows,
+            channel_row,
             t_faw: set.t_faw() as u64,
             faw: vec![[0; 4]; ranks],
             faw_head: vec![0; ranks],
@@ -220,14 +253,15 @@ impl Device {
             let bpg = self.geo.banks_per_group as usize;
             let mut m = 0;
             for b in first..first + self.banks_per_rank() {
-                m = m.max(self.bank_next[b * stride + k]);
+                m = m.max(self.next[b * stride + k]);
             }
             for g in first / bpg..(first + self.banks_per_rank()) / bpg {
-                m = m.max(self.bg_next[g * stride + k]);
+                m = m.max(self.next[self.group_rows + g * stride + k]);
             }
             m
         } else {
-            self.bank_next[bank * stride + k].max(self.bg_next[self.group_of(bank) * stride + k])
+            self.next[bank * stride + k]
+                .max(self.next[self.group_rows + self.group_of(bank) * stride + k])
         }
     }
 
@@ -237,9 +271,8 @@ impl Device {
     pub fn shared_bound(&self, kind: CommandKind, rank: usize) -> u64 {
         let k = kind.index();
         let info = self.kinds[k];
-        let stride = self.stride;
-        let mut t = self.rank_next[rank * stride + k]
-            .max(self.chan_next[k])
+        let mut t = self.next[self.rank_rows + rank * self.stride + k]
+            .max(self.next[self.channel_row + k])
             .max(self.bus_free[self.bus_of_rank[rank]]);
         if info.row == RowUse::Opens && self.faw_len[rank] == 4 && self.t_faw > 0 {
             let oldest = self.faw[rank][self.faw_head[rank] as usize];
@@ -255,10 +288,10 @@ impl Device {
     /// (the scheduler's hot path).
     #[inline]
     pub fn request_shared_bounds(&self, rank: usize, out: &mut [u64; 4]) {
-        let stride = self.stride;
         let base = self.bus_free[self.bus_of_rank[rank]];
-        let r = &self.rank_next[rank * stride..rank * stride + 4];
-        let c = &self.chan_next[..4];
+        let at = self.rank_rows + rank * self.stride;
+        let r = &self.next[at..at + 4];
+        let c = &self.next[self.channel_row..self.channel_row + 4];
         // The four-activate window: the oldest of the last four ACTs (0
         // while there have been fewer, or with no window).
         let faw = self.faw[rank][self.faw_head[rank] as usize] + self.t_faw;
@@ -282,15 +315,15 @@ impl Device {
     /// The bound of `kind` set by rules of scope `Bank` on `bank`.
     #[inline]
     pub fn bank_bound(&self, kind: CommandKind, bank: usize) -> u64 {
-        self.bank_next[bank * self.stride + kind.index()]
+        self.next[bank * self.stride + kind.index()]
     }
 
     /// The bank-group bounds of ACT, PRE, RD and WR at bank group `g` (flat
     /// index rank * bankgroups + group).
     #[inline]
     pub fn group_bounds(&self, g: usize) -> [u64; 4] {
-        let at = g * self.stride;
-        let b = &self.bg_next[at..at + 4];
+        let at = self.group_rows + g * self.stride;
+        let b = &self.next[at..at + 4];
         [b[0], b[1], b[2], b[3]]
     }
 
@@ -329,52 +362,15 @@ impl Device {
         let done = (data_end & moves) | ((t + info.slots) & !moves);
         self.end = self.end.max(done);
 
-        let u = &self.updates[k];
-        if info.row == RowUse::NeedsAllClosed {
-            // A rank command: its bank and bank-group rules apply to every
-            // bank of the rank.
-            let bpr = self.banks_per_rank();
-            let bpg = self.geo.banks_per_group as usize;
-            for &(c, d) in &u.bank {
-                for b in rank * bpr..(rank + 1) * bpr {
-                    let e = &mut self.bank_next[b * stride + c];
-                    *e = (*e).max(t + d);
-                }
-            }
-            for &(c, d) in &u.bank_group {
-                for g in rank * bpr / bpg..(rank + 1) * bpr / bpg {
-                    let e = &mut self.bg_next[g * stride + c];
-                    *e = (*e).max(t + d);
-                }
-            }
-        } else {
-            let row_b = bank * stride;
-            for &(c, d) in &u.bank {
-                let e = &mut self.bank_next[row_b + c];
-                *e = (*e).max(t + d);
-            }
-            let row_g = self.group_of(bank) * stride;
-            for &(c, d) in &u.bank_group {
-                let e = &mut self.bg_next[row_g + c];
-                *e = (*e).max(t + d);
-            }
-        }
-        for &(c, d) in &u.rank {
-            let e = &mut self.rank_next[rank * stride + c];
-            *e = (*e).max(t + d);
-        }
-        for r in 0..self.geo.ranks as usize {
-            // The command's own rank gets the padding column (all ones in
-            // `own` selects it without a branch).
-            let own = ((r == rank) as usize).wrapping_neg();
-            for &(c, d) in &u.other_ranks {
-                let e = &mut self.rank_next[r * stride + ((self.nk & own) | (c & !own))];
-                *e = (*e).max(t + d);
-            }
-        }
-        for &(c, d) in &u.channel {
-            let e = &mut self.chan_next[c];
-            *e = (*e).max(t + d);
+        let rows = [
+            bank * stride,
+            self.group_rows + self.group_of(bank) * stride,
+            0,
+            0,
+        ];
+        for r in &self.raises[k * self.geo.ranks as usize + rank] {
+            let e = &mut self.next[rows[r.from as usize & 3] + r.at];
+            *e = (*e).max(t + r.cycles);
         }
 
         match info.row {
