@@ -143,6 +143,12 @@ fn a_bad_ini_value_is_named_with_its_line() {
     assert!(ini_error(&text).contains("system.address_mapping"));
     let text = ini_2133().replace("tCCD_L = 6", "tCCD_L = 2");
     assert!(ini_error(&text).contains("timing.tCCD_L"));
+    let text = ini_2133().replace("cmd_queue_size = 8", "cmd_queue_size = 65");
+    let e = ini_error(&text);
+    assert!(
+        e.contains("system.cmd_queue_size") && e.contains("1 to 64"),
+        "{e}"
+    );
 }
 
 #[test]

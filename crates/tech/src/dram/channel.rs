@@ -419,6 +419,81 @@ impl TransQueue {
     }
 }
 
+/// A bank's command queue, with bit masks by queue position of its writes
+/// and of its requests to row `hit_row`, kept as requests come and go: the
+/// oldest row hit of each direction is then found without a walk over the
+/// queue (the walk was a tenth of the time of a replay). Read through
+/// `Deref`; changed only through its methods, which keep the masks.
+#[derive(Clone, Debug)]
+struct BankQueue {
+    q: VecDeque<Entry>,
+    writes: u64,
+    hits: u64,
+    hit_row: u32,
+}
+
+impl BankQueue {
+    fn new() -> BankQueue {
+        BankQueue {
+            q: VecDeque::new(),
+            writes: 0,
+            hits: 0,
+            hit_row: NO_ROW,
+        }
+    }
+
+    fn push_back(&mut self, e: Entry) {
+        let i = self.q.len();
+        self.writes |= (e.write as u64) << i;
+        self.hits |= ((e.row == self.hit_row) as u64) << i;
+        self.q.push_back(e);
+    }
+
+    fn remove(&mut self, pos: usize) -> Option<Entry> {
+        let e = if pos == 0 {
+            self.q.pop_front()
+        } else {
+            self.q.remove(pos)
+        }?;
+        // The bits above `pos` move down one.
+        let below = (1u64 << pos) - 1;
+        let drop = |m: u64| (m & below) | ((m >> 1) & !below);
+        self.writes = drop(self.writes);
+        self.hits = drop(self.hits);
+        Some(e)
+    }
+
+    /// A request, to merge another into it (its row and direction stay).
+    fn merge_into(&mut self, i: usize) -> &mut Entry {
+        &mut self.q[i]
+    }
+
+    /// The positions of the oldest read and the oldest write to `row`.
+    #[inline]
+    fn oldest_hits(&mut self, row: u32) -> (Option<usize>, Option<usize>) {
+        if row != self.hit_row {
+            // A row opened (once per ACT): the only walk.
+            self.hit_row = row;
+            self.hits = 0;
+            for (i, e) in self.q.iter().enumerate() {
+                self.hits |= ((e.row == row) as u64) << i;
+            }
+        }
+        let first = |m: u64| (m != 0).then(|| m.trailing_zeros() as usize);
+        (
+            first(self.hits & !self.writes),
+            first(self.hits & self.writes),
+        )
+    }
+}
+
+impl std::ops::Deref for BankQueue {
+    type Target = VecDeque<Entry>;
+    fn deref(&self) -> &VecDeque<Entry> {
+        &self.q
+    }
+}
+
 /// Where a pending request waits.
 #[derive(Clone, Copy, Debug)]
 enum Slot {
@@ -470,7 +545,7 @@ pub struct Channel {
     next_transfer: u64,
     /// Bit per bank: its command queue has room.
     room: Vec<u64>,
-    bank_q: Vec<VecDeque<Entry>>,
+    bank_q: Vec<BankQueue>,
     queued: usize,
     /// Bit per bank: its command queue is not empty.
     active: Vec<u64>,
@@ -496,8 +571,6 @@ pub struct Channel {
     changed: Vec<u32>,
     /// The last bank scan, reused while no command has gone.
     scan: Scan,
-    /// Writes in each bank's command queue.
-    queued_writes: Vec<u32>,
     /// Rank-wide bounds of ACT, PRE, RD, WR per rank (without `now`:
     /// every earliest cycle is taken at least `now` where it is used),
     /// brought up to date with each full scan: they change only when a
@@ -569,7 +642,7 @@ impl Channel {
             drain: Drain::Off,
             next_transfer: 0,
             room: vec![!0; banks.div_ceil(64)],
-            bank_q: vec![VecDeque::new(); banks],
+            bank_q: vec![BankQueue::new(); banks],
             queued: 0,
             active: vec![0; banks.div_ceil(64)],
             cands: vec![
@@ -588,7 +661,6 @@ impl Channel {
             rank_queued: vec![0; geo.ranks as usize],
             changed: Vec::new(),
             scan: Scan::default(),
-            queued_writes: vec![0; banks],
             sh: vec![[0; 4]; geo.ranks as usize],
             refresh_interval,
             next_refresh: refresh_interval,
@@ -933,7 +1005,7 @@ impl Channel {
                 if let Some(slot) = self.find_pending(line, bank, false) {
                     let e = match slot {
                         Slot::Transaction(i) => &mut self.trans[0].per_bank[bank][i],
-                        Slot::Bank(i) => &mut self.bank_q[bank][i],
+                        Slot::Bank(i) => self.bank_q[bank].merge_into(i),
                     };
                     e.merged += 1;
                     e.merged_admitted += now;
@@ -1049,7 +1121,6 @@ impl Channel {
             return false;
         };
         e.eligible = self.now + 1;
-        self.queued_writes[b] += e.write as u32;
         self.bank_q[b].push_back(e);
         self.queued += 1;
         self.rank_queued[self.dev.rank_of(b)] += 1;
@@ -1100,6 +1171,12 @@ impl Channel {
     fn recompute(&mut self, b: usize) {
         self.dirty[b] = false;
         self.stale[b] = false;
+        let open = self.dev.open_row[b];
+        let (rd, wr) = if open == NO_ROW {
+            (None, None)
+        } else {
+            self.bank_q[b].oldest_hits(open)
+        };
         let q = &self.bank_q[b];
         // Written in place: a copy built on the stack and stored as a whole
         // is read back with wide loads that cannot take the data from the
@@ -1123,25 +1200,9 @@ impl Channel {
             eligible: head.eligible,
             local: dev.bank_bound(kind, b).max(head.eligible),
         };
-        let open = self.dev.open_row[b];
         if open == NO_ROW {
             push(row_cmd(CommandKind::ACT));
         } else {
-            // The oldest hit of each direction (MAX: none), without a branch
-            // per entry: whether an entry hits is as good as random.
-            let (mut rd, mut wr) = (usize::MAX, usize::MAX);
-            for (i, e) in q.iter().enumerate() {
-                let hit = e.row == open;
-                // All ones unless the entry is a hit of that direction.
-                let not_rd = ((hit & !e.write) as usize).wrapping_sub(1);
-                let not_wr = ((hit & e.write) as usize).wrapping_sub(1);
-                rd = rd.min(i | not_rd);
-                wr = wr.min(i | not_wr);
-            }
-            let (rd, wr) = (
-                (rd != usize::MAX).then_some(rd),
-                (wr != usize::MAX).then_some(wr),
-            );
             let hits = rd.is_some() || wr.is_some();
             let hit_class = if head.row == open {
                 CLASS_COLUMN
@@ -1492,13 +1553,17 @@ impl Channel {
     /// candidate: which of them is legal is as good as random.
     #[inline]
     fn first_ready(&self, b: usize, t: u64) -> Choice {
-        let (l, s) = (&self.loc(b), &self.sh[self.dev.rank_of(b)]);
+        // Each candidate's own bound against its kind's bank-group and
+        // rank-wide bounds (not through `loc`: its four-wide fold became
+        // slow vector code, and only the candidates' kinds are needed).
+        let group = self.dev.group_bounds(self.dev.group_of(b));
+        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut first = u64::MAX;
         for (i, c) in bc.c.iter().enumerate() {
             // Candidates are ACT, PRE, RD or WR: kinds 0 to 3.
             let k = c.kind.index() & 3;
-            let legal = i < bc.n as usize && l[k].max(s[k]) <= t;
+            let legal = (i < bc.n as usize) & (stat[k].max(group[k]).max(s[k]) <= t);
             // A choice orders by queue position first (the candidates'
             // positions differ).
             let choice = Choice::from(*c).0;
@@ -1643,15 +1708,10 @@ impl Channel {
                         0
                     }
                     kind => {
-                        let q = &mut self.bank_q[bank];
-                        let e = if cand.pos() == 0 {
-                            q.pop_front()
-                        } else {
-                            q.remove(cand.pos())
-                        }
-                        .expect("candidate position is in the queue");
+                        let e = self.bank_q[bank]
+                            .remove(cand.pos())
+                            .expect("candidate position is in the queue");
                         let done = self.dev.issue(kind, bank, e.row, now);
-                        self.queued_writes[bank] -= e.write as u32;
                         self.complete(e, done);
                         self.queued -= 1;
                         self.rank_queued[self.dev.rank_of(bank)] -= 1;

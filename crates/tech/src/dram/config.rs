@@ -638,10 +638,12 @@ impl DramConfig {
                 ),
             ));
         }
-        if sys.cmd_queue_size == 0 {
+        // The scheduler keeps bit masks over each command queue (one bit
+        // per queued request, in a 64-bit word).
+        if sys.cmd_queue_size == 0 || sys.cmd_queue_size > 64 {
             return Err(field_error(
                 "system.cmd_queue_size",
-                "must be at least 1".into(),
+                format!("is {}; 1 to 64 are supported", sys.cmd_queue_size),
             ));
         }
         if sys.trans_queue_size == 0 {
