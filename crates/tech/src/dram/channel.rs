@@ -407,15 +407,23 @@ impl TransQueue {
         self.len += 1;
     }
 
-    fn pop(&mut self, b: usize) -> Option<Entry> {
+    /// Move bank `b`'s oldest request to the back of `to`, eligible from
+    /// cycle `eligible`; false when none waits. (Copied from queue to queue
+    /// in place: returned by value, the request went through the stack and
+    /// was read back before its stores had landed.)
+    fn move_front(&mut self, b: usize, to: &mut BankQueue, eligible: u64) -> bool {
         let q = &mut self.per_bank[b];
-        let e = q.pop_front()?;
+        let Some(e) = q.front() else {
+            return false;
+        };
+        to.push_back(Entry { eligible, ..*e });
+        q.pop_front();
         self.head_seq[b] = q.front().map_or(u64::MAX, |h| h.seq);
         if q.is_empty() {
             self.waiting[b / 64] &= !(1 << (b % 64));
         }
         self.len -= 1;
-        Some(e)
+        true
     }
 }
 
@@ -566,6 +574,10 @@ pub struct Channel {
     lanes: Option<Lanes>,
     /// Requests in the command queues of each rank.
     rank_queued: Vec<u32>,
+    /// Bit per rank: it has requests in command queues.
+    queued_ranks: u64,
+    /// Banks with requests in their command queues (bits of `active`).
+    queued_banks: u32,
     /// Banks whose candidates were brought up to date since the last
     /// selection.
     changed: Vec<u32>,
@@ -573,9 +585,11 @@ pub struct Channel {
     scan: Scan,
     /// Rank-wide bounds of ACT, PRE, RD, WR per rank (without `now`:
     /// every earliest cycle is taken at least `now` where it is used),
-    /// brought up to date with each full scan: they change only when a
-    /// command goes.
+    /// worked out for the ranks with queued requests when they are picked
+    /// from: they change only when a command goes.
     sh: Vec<[u64; 4]>,
+    /// Bit per rank: its `sh` is current.
+    sh_fresh: u64,
     refresh_interval: u64,
     next_refresh: u64,
     next_refresh_rank: u32,
@@ -659,6 +673,9 @@ impl Channel {
             stat: vec![[u64::MAX; 4]; banks],
             lanes: Lanes::new(banks, geo.banks_per_rank() as usize),
             rank_queued: vec![0; geo.ranks as usize],
+            queued_ranks: 0,
+            queued_banks: 0,
+            sh_fresh: 0,
             changed: Vec::new(),
             scan: Scan::default(),
             sh: vec![[0; 4]; geo.ranks as usize],
@@ -1117,31 +1134,37 @@ impl Channel {
             }
             self.drain = if k > 1 { Drain::On(k - 1) } else { Drain::Off };
         }
-        let Some(mut e) = self.trans[d].pop(b) else {
+        if !self.trans[d].move_front(b, &mut self.bank_q[b], self.now + 1) {
             return false;
-        };
-        e.eligible = self.now + 1;
-        self.bank_q[b].push_back(e);
+        }
+        let (row, write) = self.bank_q[b]
+            .back()
+            .map_or((NO_ROW, false), |e| (e.row, e.write));
         self.queued += 1;
-        self.rank_queued[self.dev.rank_of(b)] += 1;
+        let rank = self.dev.rank_of(b);
+        self.rank_queued[rank] += 1;
+        self.queued_ranks |= 1 << rank;
         // A request queued behind others changes its bank's candidates only
         // if it is the first hit of its direction on the open row (the head,
         // and with it ACT or PRE, stays); otherwise the candidates, and the
         // last scan with them, stay valid.
-        let hit_kind = if e.write {
+        let hit_kind = if write {
             CommandKind::WR
         } else {
             CommandKind::RD
         };
         let bc = &self.cands[b];
         if self.bank_q[b].len() == 1
-            || (e.row == self.dev.open_row[b]
+            || (row == self.dev.open_row[b]
                 && !bc.c[..bc.n as usize].iter().any(|c| c.kind == hit_kind))
         {
             self.dirty[b] = true;
             self.touch(b);
         }
-        self.active[b / 64] |= 1 << (b % 64);
+        if self.bank_q[b].len() == 1 {
+            self.active[b / 64] |= 1 << (b % 64);
+            self.queued_banks += 1;
+        }
         if self.bank_q[b].len() >= self.cmd_cap {
             self.room[b / 64] &= !(1 << (b % 64));
         }
@@ -1353,20 +1376,19 @@ impl Channel {
             // queue behind others, or none moved): its pick stands.
             return self.scan.pick;
         }
-        // The rank-wide bounds (rank and channel rules, command and data
-        // buses, four-activate window) of the request kinds, for every rank
-        // with queued requests and no refresh due.
-        let blocked = self.refresh_q.front().map_or(usize::MAX, |&r| r as usize);
-        let mut live = 0u64;
-        for (r, &n) in self.rank_queued.iter().enumerate() {
-            live |= ((n > 0 && r != blocked) as u64) << r;
-        }
+        // The ranks with queued requests and no refresh due, and their
+        // rank-wide bounds (rank and channel rules, command and data buses,
+        // four-activate window) of the request kinds, unless they are
+        // current (no command has gone since they were worked out).
+        let blocked = self.refresh_q.front().map_or(0, |&r| 1 << r);
+        let live = self.queued_ranks & !blocked;
         if !self.scan.valid {
-            // Every rank, so that the bounds hold for a rank that receives
-            // requests before the next command.
-            for r in 0..self.sh.len() {
-                self.dev.request_shared_bounds(r, &mut self.sh[r]);
-            }
+            self.sh_fresh = 0;
+        }
+        let stale = live & !self.sh_fresh;
+        if stale != 0 {
+            self.dev.request_shared_bounds(stale, &mut self.sh);
+            self.sh_fresh |= stale;
         }
         let reuse = self.scan.valid
             && self
@@ -1481,7 +1503,7 @@ impl Channel {
     #[inline(always)]
     fn search_lanes(&mut self, live: u64) -> Option<Pick> {
         let (after_last, queues) = self.turn();
-        let queued_banks = self.active.iter().map(|w| w.count_ones()).sum();
+        let queued_banks = self.queued_banks;
         let lanes = self
             .lanes
             .as_mut()
@@ -1714,10 +1736,15 @@ impl Channel {
                         let done = self.dev.issue(kind, bank, e.row, now);
                         self.complete(e, done);
                         self.queued -= 1;
-                        self.rank_queued[self.dev.rank_of(bank)] -= 1;
+                        let rank = self.dev.rank_of(bank);
+                        self.rank_queued[rank] -= 1;
+                        if self.rank_queued[rank] == 0 {
+                            self.queued_ranks &= !(1 << rank);
+                        }
                         self.room[bank / 64] |= 1 << (bank % 64);
                         if self.bank_q[bank].is_empty() {
                             self.active[bank / 64] &= !(1 << (bank % 64));
+                            self.queued_banks -= 1;
                         }
                         e.row
                     }

@@ -284,32 +284,39 @@ impl Device {
         t
     }
 
-    /// [`Device::shared_bound`] of ACT, PRE, RD and WR at `rank` into `out`
-    /// (the scheduler's hot path).
+    /// [`Device::shared_bound`] of ACT, PRE, RD and WR at each rank of
+    /// `ranks` (a bit per rank) into `out[rank]` (the scheduler's hot path).
     #[inline]
-    pub fn request_shared_bounds(&self, rank: usize, out: &mut [u64; 4]) {
-        let base = self.bus_free[self.bus_of_rank[rank]];
-        let at = self.rank_rows + rank * self.stride;
-        let r = &self.next[at..at + 4];
+    pub fn request_shared_bounds(&self, ranks: u64, out: &mut [[u64; 4]]) {
+        // The channel's part, the same for every rank. RD and WR always
+        // move data (a set extends the standard one).
         let c = &self.next[self.channel_row..self.channel_row + 4];
-        // The four-activate window: the oldest of the last four ACTs (0
-        // while there have been fewer, or with no window).
-        let faw = self.faw[rank][self.faw_head[rank] as usize] + self.t_faw;
-        // All ones when the window is full (a mask, not a branch).
-        let full = ((self.faw_len[rank] == 4 && self.t_faw > 0) as u64).wrapping_neg();
-        let faw = faw & full;
-        // RD and WR always move data (a set extends the standard one).
         let [rd_delay, wr_delay] = self.rw_data_delay;
-        *out = [
-            r[0].max(c[0]).max(base).max(faw),
-            r[1].max(c[1]).max(base),
-            r[2].max(c[2])
-                .max(base)
-                .max(self.data_free.saturating_sub(rd_delay)),
-            r[3].max(c[3])
-                .max(base)
-                .max(self.data_free.saturating_sub(wr_delay)),
+        let channel = [
+            c[0],
+            c[1],
+            c[2].max(self.data_free.saturating_sub(rd_delay)),
+            c[3].max(self.data_free.saturating_sub(wr_delay)),
         ];
+        let mut left = ranks;
+        while left != 0 {
+            let rank = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let bus = self.bus_free[self.bus_of_rank[rank]];
+            let at = self.rank_rows + rank * self.stride;
+            let r = &self.next[at..at + 4];
+            // The four-activate window: the oldest of the last four ACTs (0
+            // while there have been fewer, or with no window).
+            let faw = self.faw[rank][self.faw_head[rank] as usize] + self.t_faw;
+            // All ones when the window is full (a mask, not a branch).
+            let full = ((self.faw_len[rank] == 4 && self.t_faw > 0) as u64).wrapping_neg();
+            out[rank] = [
+                r[0].max(channel[0]).max(bus).max(faw & full),
+                r[1].max(channel[1]).max(bus),
+                r[2].max(channel[2]).max(bus),
+                r[3].max(channel[3]).max(bus),
+            ];
+        }
     }
 
     /// The bound of `kind` set by rules of scope `Bank` on `bank`.
