@@ -297,29 +297,6 @@ struct Scan {
     pick: Option<Pick>,
 }
 
-/// A bank's bank-local bounds: its candidates' bank bounds `stat` against
-/// its bank group's bounds `group`.
-#[inline]
-fn fold(stat: &[u64; 4], group: &[u64; 4]) -> [u64; 4] {
-    [
-        stat[0].max(group[0]),
-        stat[1].max(group[1]),
-        stat[2].max(group[2]),
-        stat[3].max(group[3]),
-    ]
-}
-
-/// The earliest cycle of a bank's candidates: per kind, its bank-local
-/// bound `loc` against its rank's bound `sh`.
-#[inline]
-fn earliest_of(loc: &[u64; 4], sh: &[u64; 4]) -> u64 {
-    loc[0]
-        .max(sh[0])
-        .min(loc[1].max(sh[1]))
-        .min(loc[2].max(sh[2]))
-        .min(loc[3].max(sh[3]))
-}
-
 /// Which transaction queue feeds the command queues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Drain {
@@ -1440,58 +1417,28 @@ impl Channel {
         pick
     }
 
-    /// Round-robin: banks in turn from the one after the last served; the
-    /// first with the earliest cycle wins. Nothing goes before the first
-    /// free command-bus slot, so a bank ready then ends the search. The turn
-    /// is walked rank by rank (the part of the first rank from the bank after
-    /// the last served, the other ranks, then the rest of the first rank), so
-    /// that a rank's bounds and whether it is blocked are read once per
-    /// rank, not per bank. (The loop body has no data-dependent branch but
-    /// the stop: with random traffic, branches on the banks' cycles, such as
-    /// passing over banks that cannot win, are mispredicted often enough to
-    /// cost more than the work they would save.)
+    /// Round-robin: the bank with the earliest cycle, the first in turn
+    /// from the one after the last served among equals. Every queued bank is
+    /// looked at, in index order, with the distance in turn as the second
+    /// key; the loop body has no branch on the banks' cycles (with random
+    /// traffic such branches are mispredicted often enough to cost more than
+    /// the work they would save).
     fn scan_round_robin(&self, live: u64) -> Option<Pick> {
-        let now = self.now;
-        let nb = self.bank_q.len();
         let (after_last, queues) = self.turn();
-        let first = if (after_last as usize) < nb {
-            after_last as usize
-        } else {
-            0
-        };
-        let lower = self.dev.first_free_bus().max(now);
-        let bpr = self.dev.banks_per_rank();
-        let ranks = self.sh.len();
-        let r0 = first / bpr;
-        let (mut t_min, mut found) = (u64::MAX, usize::MAX);
-        'turn: for part in 0..=ranks {
-            // Ranks are a power of two.
-            let r = (r0 + part) & (ranks - 1);
-            let (lo, hi) = match part {
-                0 => (first, (r0 + 1) * bpr),
-                p if p == ranks => (r0 * bpr, first),
-                _ => (r * bpr, (r + 1) * bpr),
-            };
-            if lo >= hi || live & (1 << r) == 0 {
-                continue;
-            }
-            // (By reference: with the bounds copied into locals, the compiler
-            // turned the `max`es below into branches, 25 % slower on random
-            // traffic.)
-            let sh = &self.sh[r];
-            for w in lo / 64..hi.div_ceil(64) {
-                let mut word = self.active[w] & bits_between(lo, hi, w);
-                while word != 0 {
-                    let b = w * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    let tb = earliest_of(&self.loc(b), sh).max(now);
-                    let better = tb < t_min;
-                    t_min = if better { tb } else { t_min };
-                    found = if better { b } else { found };
-                    if tb <= lower {
-                        break 'turn;
-                    }
+        let (mut t_min, mut d_min, mut found) = (u64::MAX, u64::MAX, usize::MAX);
+        for (w, &word) in self.active.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let b = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                if live & (1 << self.dev.rank_of(b)) == 0 {
+                    continue;
                 }
+                let (t, d) = (self.bank_time(b), rr_distance(b, after_last, queues));
+                let better = (t < t_min) | ((t == t_min) & (d < d_min));
+                t_min = if better { t } else { t_min };
+                d_min = if better { d } else { d_min };
+                found = if better { b } else { found };
             }
         }
         (found != usize::MAX).then(|| self.round_robin_pick(found, t_min, after_last, queues))
@@ -1553,7 +1500,13 @@ impl Channel {
     /// bounds `sh` of its rank must be current).
     #[inline]
     fn bank_time(&self, b: usize) -> u64 {
-        earliest_of(&self.loc(b), &self.sh[self.dev.rank_of(b)]).max(self.now)
+        // Kind by kind: folded as arrays of four, the bounds became slow
+        // vector code (64-bit maximum is not a vector instruction on
+        // baseline x86-64).
+        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
+        let group = self.dev.group_bounds(self.dev.group_of(b));
+        let at = |k: usize| stat[k].max(group[k]).max(s[k]);
+        at(0).min(at(1)).min(at(2)).min(at(3)).max(self.now)
     }
 
     /// Bank `b`'s pick under round-robin at `t`, its earliest cycle: its
@@ -1576,8 +1529,7 @@ impl Channel {
     #[inline]
     fn first_ready(&self, b: usize, t: u64) -> Choice {
         // Each candidate's own bound against its kind's bank-group and
-        // rank-wide bounds (not through `loc`: its four-wide fold became
-        // slow vector code, and only the candidates' kinds are needed).
+        // rank-wide bounds (only the candidates' kinds are needed).
         let group = self.dev.group_bounds(self.dev.group_of(b));
         let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
@@ -1602,12 +1554,13 @@ impl Channel {
     /// candidate, then by class and age.
     #[inline]
     fn oldest_in(&self, b: usize) -> Option<Pick> {
-        let (l, s) = (&self.loc(b), &self.sh[self.dev.rank_of(b)]);
+        let group = self.dev.group_bounds(self.dev.group_of(b));
+        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut best: Option<(u64, u64, Cand)> = None;
         for c in &bc.c[..bc.n as usize] {
             let k = c.kind.index();
-            let tc = l[k].max(s[k]).max(self.now);
+            let tc = stat[k].max(group[k]).max(s[k]).max(self.now);
             let key = key(c.class, c.seq);
             if best.is_none_or(|(bt, bk, _)| (tc, key) < (bt, bk)) {
                 best = Some((tc, key, *c));
@@ -1644,14 +1597,6 @@ impl Channel {
                 lanes.set_bank(b, &st);
             }
         }
-    }
-
-    /// A bank's bank-local bounds: its candidates' bank bounds `stat`
-    /// against its bank group's bounds, per request kind (MAX: no
-    /// candidate).
-    #[inline]
-    fn loc(&self, b: usize) -> [u64; 4] {
-        fold(&self.stat[b], &self.dev.group_bounds(self.dev.group_of(b)))
     }
 
     #[inline]
@@ -1841,20 +1786,4 @@ fn rr_distance(q: usize, after_last: u64, queues: u64) -> u64 {
     } else {
         d
     }
-}
-
-/// The bits of word `w` (banks `64 w` to `64 w + 63`) for banks `lo` to
-/// `hi - 1`.
-#[inline]
-fn bits_between(lo: usize, hi: usize, w: usize) -> u64 {
-    let base = w * 64;
-    let from = match lo.saturating_sub(base) {
-        d if d >= 64 => 0,
-        d => !0u64 << d,
-    };
-    let below = match hi.saturating_sub(base) {
-        d if d >= 64 => !0u64,
-        d => !(!0u64 << d),
-    };
-    from & below
 }

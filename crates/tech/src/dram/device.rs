@@ -334,12 +334,6 @@ impl Device {
         [b[0], b[1], b[2], b[3]]
     }
 
-    /// The first cycle at which some command bus is free.
-    #[inline]
-    pub fn first_free_bus(&self) -> u64 {
-        self.bus_free.iter().copied().min().unwrap_or(0)
-    }
-
     /// Whether `kind` is a rank command (its rules touch every bank).
     #[inline]
     pub fn is_rank_command(&self, kind: CommandKind) -> bool {

@@ -25,11 +25,12 @@ const LANE: usize = 8;
 pub(super) const MAX_QUEUES: usize = 64;
 const DIST_BITS: u32 = 6;
 /// Queued banks from which the lanes are used, and below which they are
-/// left again. Measured: streaming keeps one or two banks queued and is
-/// faster with the exact scan, the optimizer update three or four (3 %
-/// faster with the lanes), random traffic some twenty (7-9 % faster).
-const ON_AT: u32 = 3;
-const OFF_BELOW: u32 = 2;
+/// left again. Measured: streaming keeps one or two banks queued and the
+/// optimizer update three to five, and both are faster with the exact scan
+/// (the ResNet-50 update 8 %); random traffic keeps some twenty, and is
+/// twice as fast with the lanes. Thresholds from 6 to 12 measure the same.
+const ON_AT: u32 = 8;
+const OFF_BELOW: u32 = 6;
 /// Most chunks: `MAX_QUEUES` banks.
 const MAX_CHUNKS: usize = MAX_QUEUES / LANE;
 /// Waits of this many cycles or more are left to the exact scan.
@@ -87,8 +88,8 @@ impl Lanes {
 
     /// Whether to search with the lanes, with `queued` banks holding
     /// requests: from [`ON_AT`] queued banks until fewer than [`OFF_BELOW`].
-    /// With a bank or two queued (streaming) the exact scan stops at once and
-    /// the lanes' upkeep would cost more than it saves. `bounds` gives a
+    /// With a few banks queued (streaming, the optimizer update) the exact
+    /// scan looks at them for less than the lanes' upkeep costs. `bounds` gives a
     /// bank's own and its bank group's bounds: they are read again for every
     /// bank when the lanes are turned on, and when `base` is moved up to
     /// `now` (once it has fallen far behind).
