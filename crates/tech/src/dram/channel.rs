@@ -1735,7 +1735,8 @@ impl Channel {
         // Rank-wide bounds are read at selection.
         self.scan.valid = false;
         let rank_command = self.dev.is_rank_command(kind);
-        if let Some(lanes) = &mut self.lanes {
+        // (Only when in use: the bounds passed would be read for nothing.)
+        if let Some(lanes) = self.lanes.as_mut().filter(|l| l.is_on()) {
             // The bank-group bounds that changed: the command's bank group,
             // or every bank group of the rank.
             let bpg = self.dev.geo.banks_per_group as usize;

@@ -117,6 +117,12 @@ impl Lanes {
         self.on
     }
 
+    /// Whether the lanes are in use (kept up to date).
+    #[inline]
+    pub(super) fn is_on(&self) -> bool {
+        self.on
+    }
+
     /// Bank `b`'s own bounds changed to `bounds`.
     #[inline]
     pub(super) fn set_bank(&mut self, b: usize, bounds: &[u64; 4]) {
