@@ -172,24 +172,6 @@ struct BankCands {
     c: [Cand; 3],
 }
 
-impl BankCands {
-    /// Per request kind (ACT, PRE, RD, WR), the bank bound of the candidate
-    /// of that kind (MAX: none). Worked out in registers over all three
-    /// slots: an array filled by kind on the stack and then copied stalled on
-    /// store forwarding.
-    #[inline]
-    fn bounds(&self) -> [u64; 4] {
-        std::array::from_fn(|k| {
-            let mut bound = u64::MAX;
-            for (i, c) in self.c.iter().enumerate() {
-                let mine = i < self.n as usize && c.kind.index() == k;
-                bound = if mine { c.local } else { bound };
-            }
-            bound
-        })
-    }
-}
-
 /// A bank's candidate as the scheduler passes it on: what to issue, and
 /// which request of the queue, in one word. (The choice is built, returned
 /// and copied at every step; as two narrow fields it was written with
@@ -1178,16 +1160,20 @@ impl Channel {
             self.bank_q[b].oldest_hits(open)
         };
         let q = &self.bank_q[b];
-        // Written in place: a copy built on the stack and stored as a whole
-        // is read back with wide loads that cannot take the data from the
-        // narrow stores still in flight (a store-forwarding stall on every
-        // command, seen in the profile).
-        let out = &mut self.cands[b];
+        // Written in place, with each candidate's bank bound into `stat`: a
+        // copy built on the stack and stored as a whole is read back with
+        // wide loads that cannot take the data from the narrow stores still
+        // in flight (a store-forwarding stall on every command, seen in the
+        // profile).
+        let (out, stat) = (&mut self.cands[b], &mut self.stat[b]);
         out.n = 0;
+        *stat = [u64::MAX; 4];
         let Some(head) = q.front() else {
             return;
         };
         let mut push = |c: Cand| {
+            // Candidates are ACT, PRE, RD or WR: kinds 0 to 3.
+            stat[c.kind.index() & 3] = c.local;
             out.c[out.n as usize] = c;
             out.n += 1;
         };
@@ -1586,15 +1572,14 @@ impl Channel {
             } else if self.stale[b] {
                 self.stale[b] = false;
                 let dev = &self.dev;
-                let bc = &mut self.cands[b];
+                let (bc, stat) = (&mut self.cands[b], &mut self.stat[b]);
                 for c in &mut bc.c[..bc.n as usize] {
                     c.local = dev.bank_bound(c.kind, b).max(c.eligible);
+                    stat[c.kind.index() & 3] = c.local;
                 }
             }
-            let st = self.cands[b].bounds();
-            self.stat[b] = st;
             if let Some(lanes) = &mut self.lanes {
-                lanes.set_bank(b, &st);
+                lanes.set_bank(b, &self.stat[b]);
             }
         }
     }
