@@ -68,6 +68,11 @@ pub(crate) struct Device {
     faw: Vec<[u64; 4]>,
     faw_head: Vec<u8>,
     faw_len: Vec<u8>,
+    /// Per rank, the earliest ACT under the four-activate window: the
+    /// oldest of the last four ACTs plus tFAW (0 while there have been
+    /// fewer, or with no window). Kept at each ACT, so that the bounds read
+    /// at every command need not work it out.
+    faw_bound: Vec<u64>,
     pub open_row: Vec<u32>,
     /// Column commands since the row was opened.
     pub col_count: Vec<u32>,
@@ -193,6 +198,7 @@ impl Device {
             faw: vec![[0; 4]; ranks],
             faw_head: vec![0; ranks],
             faw_len: vec![0; ranks],
+            faw_bound: vec![0; ranks],
             open_row: vec![NO_ROW; banks],
             col_count: vec![0; banks],
             open_in_rank: vec![0; ranks],
@@ -274,9 +280,8 @@ impl Device {
         let mut t = self.next[self.rank_rows + rank * self.stride + k]
             .max(self.next[self.channel_row + k])
             .max(self.bus_free[self.bus_of_rank[rank]]);
-        if info.row == RowUse::Opens && self.faw_len[rank] == 4 && self.t_faw > 0 {
-            let oldest = self.faw[rank][self.faw_head[rank] as usize];
-            t = t.max(oldest + self.t_faw);
+        if info.row == RowUse::Opens {
+            t = t.max(self.faw_bound[rank]);
         }
         if let Some((delay, _)) = info.data {
             t = t.max(self.data_free.saturating_sub(delay));
@@ -305,13 +310,8 @@ impl Device {
             let bus = self.bus_free[self.bus_of_rank[rank]];
             let at = self.rank_rows + rank * self.stride;
             let r = &self.next[at..at + 4];
-            // The four-activate window: the oldest of the last four ACTs (0
-            // while there have been fewer, or with no window).
-            let faw = self.faw[rank][self.faw_head[rank] as usize] + self.t_faw;
-            // All ones when the window is full (a mask, not a branch).
-            let full = ((self.faw_len[rank] == 4 && self.t_faw > 0) as u64).wrapping_neg();
             out[rank] = [
-                r[0].max(channel[0]).max(bus).max(faw & full),
+                r[0].max(channel[0]).max(bus).max(self.faw_bound[rank]),
                 r[1].max(channel[1]).max(bus),
                 r[2].max(channel[2]).max(bus),
                 r[3].max(channel[3]).max(bus),
@@ -390,6 +390,10 @@ impl Device {
                     } else {
                         self.faw[rank][head] = t;
                         self.faw_head[rank] = ((head + 1) % 4) as u8;
+                    }
+                    if self.faw_len[rank] == 4 {
+                        let oldest = self.faw[rank][self.faw_head[rank] as usize];
+                        self.faw_bound[rank] = oldest + self.t_faw;
                     }
                 }
             }
