@@ -528,10 +528,6 @@ pub struct Channel {
     /// of its candidate of that kind (MAX: none). Changes only with commands
     /// to the bank (or rank commands).
     stat: Vec<[u64; 4]>,
-    /// `stat` against the bank's bank-group bounds: the bank-local bound of
-    /// each kind, which the searches read. Kept for banks with queued
-    /// requests (a bank is brought up to date when a request reaches it).
-    loc: Vec<[u64; 4]>,
     /// `stat` and the bank-group bounds as 16-bit offsets for the
     /// vectorized search (`None`: the geometry does not fit it).
     lanes: Option<Lanes>,
@@ -634,7 +630,6 @@ impl Channel {
             touched: Vec::new(),
             in_touched: vec![false; banks],
             stat: vec![[u64::MAX; 4]; banks],
-            loc: vec![[u64::MAX; 4]; banks],
             lanes: Lanes::new(banks, geo.banks_per_rank() as usize),
             rank_queued: vec![0; geo.ranks as usize],
             queued_ranks: 0,
@@ -1491,8 +1486,12 @@ impl Channel {
     /// bounds `sh` of its rank must be current).
     #[inline]
     fn bank_time(&self, b: usize) -> u64 {
-        let (l, s) = (&self.loc[b], &self.sh[self.dev.rank_of(b)]);
-        let at = |k: usize| l[k].max(s[k]);
+        // Kind by kind: folded as arrays of four, the bounds became slow
+        // vector code (64-bit maximum is not a vector instruction on
+        // baseline x86-64).
+        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
+        let group = self.dev.group_bounds(self.dev.group_of(b));
+        let at = |k: usize| stat[k].max(group[k]).max(s[k]);
         at(0).min(at(1)).min(at(2)).min(at(3)).max(self.now)
     }
 
@@ -1515,13 +1514,16 @@ impl Channel {
     /// candidate: which of them is legal is as good as random.
     #[inline]
     fn first_ready(&self, b: usize, t: u64) -> Choice {
-        let (l, s) = (&self.loc[b], &self.sh[self.dev.rank_of(b)]);
+        // Each candidate's own bound against its kind's bank-group and
+        // rank-wide bounds (only the candidates' kinds are needed).
+        let group = self.dev.group_bounds(self.dev.group_of(b));
+        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut first = u64::MAX;
         for (i, c) in bc.c.iter().enumerate() {
             // Candidates are ACT, PRE, RD or WR: kinds 0 to 3.
             let k = c.kind.index() & 3;
-            let legal = (i < bc.n as usize) & (l[k].max(s[k]) <= t);
+            let legal = (i < bc.n as usize) & (stat[k].max(group[k]).max(s[k]) <= t);
             // A choice orders by queue position first (the candidates'
             // positions differ).
             let choice = Choice::from(*c).0;
@@ -1538,12 +1540,13 @@ impl Channel {
     /// candidate, then by class and age.
     #[inline]
     fn oldest_in(&self, b: usize) -> Option<Pick> {
-        let (l, s) = (&self.loc[b], &self.sh[self.dev.rank_of(b)]);
+        let group = self.dev.group_bounds(self.dev.group_of(b));
+        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
         let bc = &self.cands[b];
         let mut best: Option<(u64, u64, Cand)> = None;
         for c in &bc.c[..bc.n as usize] {
             let k = c.kind.index();
-            let tc = l[k].max(s[k]).max(self.now);
+            let tc = stat[k].max(group[k]).max(s[k]).max(self.now);
             let key = key(c.class, c.seq);
             if best.is_none_or(|(bt, bk, _)| (tc, key) < (bt, bk)) {
                 best = Some((tc, key, *c));
@@ -1575,23 +1578,9 @@ impl Channel {
                     stat[c.kind.index() & 3] = c.local;
                 }
             }
-            self.refresh_loc(b);
             if let Some(lanes) = &mut self.lanes {
                 lanes.set_bank(b, &self.stat[b]);
             }
-        }
-    }
-
-    /// Bring bank `b`'s `loc` up to date with its `stat` and its bank
-    /// group's bounds. (Kind by kind: folded as arrays of four, bounds like
-    /// these became slow vector code, 64-bit maximum not being a vector
-    /// instruction on baseline x86-64.)
-    #[inline]
-    fn refresh_loc(&mut self, b: usize) {
-        let group = self.dev.group_bounds(self.dev.group_of(b));
-        let (stat, loc) = (&self.stat[b], &mut self.loc[b]);
-        for k in 0..4 {
-            loc[k] = stat[k].max(group[k]);
         }
     }
 
@@ -1745,30 +1734,6 @@ impl Channel {
             };
             for g in groups {
                 lanes.set_banks(g * bpg..(g + 1) * bpg, &self.dev.group_bounds(g));
-            }
-        }
-        if !rank_command {
-            // The other queued banks of the command's bank group: their
-            // bank-local bounds moved with the group's (the command's own
-            // bank is rebuilt below; a rank command marks every bank of its
-            // rank). Counts are powers of two and bank groups aligned: a
-            // group of fewer than 64 banks is a run of bits of one word of
-            // `active`, a larger one whole words.
-            let bpg = self.dev.geo.banks_per_group as usize;
-            let first = self.dev.group_of(bank) * bpg;
-            let run = if bpg >= 64 {
-                u64::MAX
-            } else {
-                ((1 << bpg) - 1) << (first % 64)
-            };
-            for w in first / 64..(first + bpg).div_ceil(64) {
-                let own = if w == bank / 64 { 1 << (bank % 64) } else { 0 };
-                let mut others = self.active[w] & run & !own;
-                while others != 0 {
-                    let b = w * 64 + others.trailing_zeros() as usize;
-                    others &= others - 1;
-                    self.refresh_loc(b);
-                }
             }
         }
         if rank_command {
