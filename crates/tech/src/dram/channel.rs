@@ -863,23 +863,29 @@ impl Channel {
     // ------------------------------------------------------------ the loop
 
     /// Serve the queued requests, then those `refill` adds to an empty
-    /// queue (none: the source is done), until everything is served or
+    /// buffer (none: the source is done), until everything is served or
     /// `until`.
     fn drive(
         &mut self,
-        refill: &mut dyn FnMut(&mut VecDeque<Request>),
+        refill: &mut dyn FnMut(&mut Vec<Request>),
         until: Option<u64>,
     ) -> Result<(), DramError> {
         // Streams may have been added since the last run.
         self.scan.valid = false;
-        let mut front = std::mem::take(&mut self.pending);
-        let mut next = |front: &mut VecDeque<Request>| {
-            if front.is_empty() {
-                refill(front);
+        // The requests not yet admitted: `buf` from `at` on.
+        let mut buf: Vec<Request> = std::mem::take(&mut self.pending).into();
+        let mut at = 0;
+        let mut next = |buf: &mut Vec<Request>, at: &mut usize| {
+            if *at == buf.len() {
+                buf.clear();
+                *at = 0;
+                refill(buf);
             }
-            front.pop_front()
+            let r = buf.get(*at).copied();
+            *at += r.is_some() as usize;
+            r
         };
-        let mut staged = next(&mut front);
+        let mut staged = next(&mut buf, &mut at);
         let mut source_done = staged.is_none();
         let result = loop {
             self.events += 1;
@@ -888,7 +894,7 @@ impl Channel {
                 if r.arrival > self.now || !self.admit(r) {
                     break;
                 }
-                staged = next(&mut front);
+                staged = next(&mut buf, &mut at);
                 source_done = staged.is_none();
             }
             // One request per cycle moves into its bank's command queue.
@@ -947,10 +953,7 @@ impl Channel {
             }
         };
         // Whatever was not admitted waits for the next run.
-        if let Some(r) = staged {
-            front.push_front(r);
-        }
-        self.pending = front;
+        self.pending = staged.into_iter().chain(buf.drain(at..)).collect();
         result
     }
 
