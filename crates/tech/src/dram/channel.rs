@@ -1520,13 +1520,13 @@ impl Channel {
         // Each candidate's own bound against its kind's bank-group and
         // rank-wide bounds (only the candidates' kinds are needed).
         let group = self.dev.group_bounds(self.dev.group_of(b));
-        let (stat, s) = (&self.stat[b], &self.sh[self.dev.rank_of(b)]);
+        let s = &self.sh[self.dev.rank_of(b)];
         let bc = &self.cands[b];
         let mut first = u64::MAX;
         for (i, c) in bc.c.iter().enumerate() {
             // Candidates are ACT, PRE, RD or WR: kinds 0 to 3.
             let k = c.kind.index() & 3;
-            let legal = (i < bc.n as usize) & (stat[k].max(group[k]).max(s[k]) <= t);
+            let legal = (i < bc.n as usize) & (c.local.max(group[k]).max(s[k]) <= t);
             // A choice orders by queue position first (the candidates'
             // positions differ).
             let choice = Choice::from(*c).0;
