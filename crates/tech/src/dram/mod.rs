@@ -84,7 +84,7 @@ pub use energy::ActionEnergy;
 pub use error::{DramError, Origin};
 pub use report::{ChannelReport, CommandCount, EnergyBreakdown, NamedEnergy, SystemReport};
 pub use system::MemorySystem;
-pub use trace::{parse_trace, parse_trace_within, Pattern, SplitMix64};
+pub use trace::{parse_trace, parse_trace_within, Pattern, Requests, SplitMix64};
 
 /// The two presets shipped in `fixtures/configs/dram/`, embedded:
 /// `(file name, RON text)`.

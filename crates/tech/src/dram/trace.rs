@@ -132,51 +132,25 @@ impl Pattern {
     /// The requests, lazily, for a memory of `capacity` bytes with bursts of
     /// `burst` bytes. An `OptimizerUpdate` with all bases 0 lays theta, v
     /// and g out one after the other.
-    pub fn requests(&self, capacity: u64, burst: u64) -> Box<dyn Iterator<Item = Request> + Send> {
-        let lines = (capacity / burst).max(1);
-        match *self {
-            Pattern::Stream { n, write_fraction } => Box::new((0..n).map(move |i| Request {
-                addr: (i % lines) * burst,
-                write: is_write(i, write_fraction),
-                arrival: 0,
-            })),
-            Pattern::Random {
-                n,
-                write_fraction,
-                seed,
-            } => {
-                let mut rng = SplitMix64(seed);
-                Box::new((0..n).map(move |i| Request {
-                    addr: rng.below(lines) * burst,
-                    write: is_write(i, write_fraction),
-                    arrival: 0,
-                }))
+    pub fn requests(&self, capacity: u64, burst: u64) -> Requests {
+        let mut pattern = *self;
+        if let Pattern::OptimizerUpdate { bases, .. } = &mut pattern {
+            if *bases == [0; 3] {
+                let span = self.len(burst) / UPDATE.len() as u64 * burst;
+                *bases = [0, span, 2 * span];
             }
-            Pattern::OptimizerUpdate {
-                params,
-                bytes_per_param,
-                bases,
-            } => {
-                let bytes = params * bytes_per_param;
-                let n_lines = bytes.div_ceil(burst);
-                let bases = if bases == [0; 3] {
-                    let span = n_lines * burst;
-                    [0, span, 2 * span]
-                } else {
-                    bases
-                };
-                // One request per step, not a flat map of arrays: the
-                // replay reads a whole ResNet-50 update through this, and
-                // the flat map cost a twentieth of its time.
-                Box::new((0..n_lines * UPDATE.len() as u64).map(move |j| {
-                    let (array, write) = UPDATE[(j % UPDATE.len() as u64) as usize];
-                    Request {
-                        addr: bases[array] + j / UPDATE.len() as u64 * burst,
-                        write,
-                        arrival: 0,
-                    }
-                }))
-            }
+        }
+        let rng = match *self {
+            Pattern::Random { seed, .. } => SplitMix64(seed),
+            _ => SplitMix64(0),
+        };
+        Requests {
+            pattern,
+            lines: (capacity / burst).max(1),
+            burst,
+            rng,
+            next: 0,
+            len: self.len(burst),
         }
     }
 
@@ -197,6 +171,58 @@ impl Pattern {
         self.len(64) == 0
     }
 }
+
+/// The requests of a [`Pattern`], in order ([`Pattern::requests`]). A type
+/// of its own rather than a boxed iterator, so that a replay reading a whole
+/// ResNet-50 update through it inlines each step.
+#[derive(Clone, Debug)]
+pub struct Requests {
+    /// The pattern, with an optimizer update's bases laid out.
+    pattern: Pattern,
+    /// Bursts in the memory.
+    lines: u64,
+    burst: u64,
+    rng: SplitMix64,
+    next: u64,
+    len: u64,
+}
+
+impl Iterator for Requests {
+    type Item = Request;
+
+    fn next(&mut self) -> Option<Request> {
+        if self.next == self.len {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        let (addr, write) = match self.pattern {
+            Pattern::Stream { write_fraction, .. } => {
+                ((i % self.lines) * self.burst, is_write(i, write_fraction))
+            }
+            Pattern::Random { write_fraction, .. } => (
+                self.rng.below(self.lines) * self.burst,
+                is_write(i, write_fraction),
+            ),
+            Pattern::OptimizerUpdate { bases, .. } => {
+                let (array, write) = UPDATE[(i % UPDATE.len() as u64) as usize];
+                (bases[array] + i / UPDATE.len() as u64 * self.burst, write)
+            }
+        };
+        Some(Request {
+            addr,
+            write,
+            arrival: 0,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.len - self.next) as usize;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Requests {}
 
 /// The requests of an optimizer update per burst: (array, write), the
 /// arrays theta, v, g: read theta, v, g, then write theta, v.
