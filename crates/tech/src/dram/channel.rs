@@ -559,7 +559,7 @@ pub struct Channel {
     writes_done: u64,
     forwarded_reads: u64,
     merged_writes: u64,
-    read_latency_sum: f64,
+    read_latency_sum: u64,
     last_completion: u64,
     /// Scheduler steps taken (each jumps to the next event).
     events: u64,
@@ -648,7 +648,7 @@ impl Channel {
             writes_done: 0,
             forwarded_reads: 0,
             merged_writes: 0,
-            read_latency_sum: 0.0,
+            read_latency_sum: 0,
             last_completion: 0,
             events: 0,
             log: None,
@@ -836,7 +836,7 @@ impl Channel {
                 BytesPerSecond::ZERO
             },
             mean_read_latency: if served_reads > 0 {
-                self.read_latency_sum / served_reads as f64
+                self.read_latency_sum as f64 / served_reads as f64
             } else {
                 0.0
             },
@@ -1760,8 +1760,8 @@ impl Channel {
             self.pending_reads.remove(e.addr);
             let n = 1 + e.merged as u64;
             self.reads_done += n;
-            self.read_latency_sum +=
-                n as f64 * done as f64 - (e.admitted + e.merged_admitted) as f64;
+            // In integers: exact (a float sum rounds once past 2^53).
+            self.read_latency_sum += n * done - (e.admitted + e.merged_admitted);
         }
     }
 }
