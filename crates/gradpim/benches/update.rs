@@ -8,8 +8,8 @@
 //! 16) once the steady-state fit of the update is cached (the interactive
 //! case: `compare`, `reproduce`, sweeps over networks). `fit/<preset>`: the
 //! two DDR4 simulations behind a fit (the first evaluation of an optimizer
-//! and precision in a process). `full/v1`: the update of a 1.1 M-parameter
-//! network simulated burst by burst, for scale.
+//! and precision in a process). `full/v1`: the update of CIFAR VGG-8 (13.0 M
+//! parameters) simulated burst by burst, for scale.
 use criterion::{criterion_group, criterion_main, Criterion};
 use pimzoo_core::{Accelerator, Optimizer, Workload};
 use pimzoo_gradpim::preset::{Config, FILES};

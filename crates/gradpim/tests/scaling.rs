@@ -1,7 +1,7 @@
 //! The update of a whole network is scaled from two simulated windows
 //! (`timing::UpdateSim::run`); here the scaled figures are checked against a
 //! full simulation of every burst, on a network small enough to simulate
-//! whole (the 1.1 M-parameter CIFAR VGG-8) and at sizes between.
+//! whole (CIFAR VGG-8, 13.0 M parameters) and at sizes between.
 mod common;
 use common::{model, SYSTEMS};
 use pimzoo_core::{Optimizer, Precision};
