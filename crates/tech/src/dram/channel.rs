@@ -513,7 +513,6 @@ pub struct Channel {
     /// Bit per bank: its command queue has room.
     room: Vec<u64>,
     bank_q: Vec<BankQueue>,
-    queued: usize,
     /// Bit per bank: its command queue is not empty.
     active: Vec<u64>,
     cands: Vec<BankCands>,
@@ -531,12 +530,12 @@ pub struct Channel {
     /// `stat` and the bank-group bounds as 16-bit offsets for the
     /// vectorized search (`None`: the geometry does not fit it).
     lanes: Option<Lanes>,
-    /// Requests in the command queues of each rank.
-    rank_queued: Vec<u32>,
-    /// Bit per rank: it has requests in command queues.
-    queued_ranks: u64,
-    /// Banks with requests in their command queues (bits of `active`).
+    /// Banks with requests in their command queues (bits of `active`), in
+    /// all and per rank, and the ranks that have any (a bit per rank): kept
+    /// as a bank's queue turns empty or not, not at every request.
     queued_banks: u32,
+    rank_banks: Vec<u32>,
+    queued_ranks: u64,
     /// Banks whose candidates were brought up to date since the last
     /// selection.
     changed: Vec<u32>,
@@ -616,7 +615,6 @@ impl Channel {
             next_transfer: 0,
             room: vec![!0; banks.div_ceil(64)],
             bank_q: vec![BankQueue::new(); banks],
-            queued: 0,
             active: vec![0; banks.div_ceil(64)],
             cands: vec![
                 BankCands {
@@ -631,9 +629,9 @@ impl Channel {
             in_touched: vec![false; banks],
             stat: vec![[u64::MAX; 4]; banks],
             lanes: Lanes::new(banks, geo.banks_per_rank() as usize),
-            rank_queued: vec![0; geo.ranks as usize],
-            queued_ranks: 0,
             queued_banks: 0,
+            rank_banks: vec![0; geo.ranks as usize],
+            queued_ranks: 0,
             sh_fresh: 0,
             changed: Vec::new(),
             scan: Scan::default(),
@@ -855,7 +853,7 @@ impl Channel {
         self.pending.is_empty()
             && self.trans[0].len == 0
             && self.trans[1].len == 0
-            && self.queued == 0
+            && self.queued_banks == 0
             && self.stream_cmds == 0
             && self.refresh_q.is_empty()
     }
@@ -918,7 +916,7 @@ impl Channel {
                 || staged.is_some()
                 || self.trans[0].len > 0
                 || self.trans[1].len > 0
-                || self.queued > 0
+                || self.queued_banks > 0
                 || self.stream_cmds > 0
                 || !self.refresh_q.is_empty();
             if !busy && until.is_none() {
@@ -1044,8 +1042,8 @@ impl Channel {
         if self.drain == Drain::Off && self.trans[1].len > 0 {
             let n = self.trans[1].len;
             if n >= self.trans_cap
-                || (n > self.drain_threshold && self.queued == 0)
-                || (source_done && self.trans[0].len == 0 && self.queued == 0)
+                || (n > self.drain_threshold && self.queued_banks == 0)
+                || (source_done && self.trans[0].len == 0 && self.queued_banks == 0)
             {
                 self.drain = Drain::On(n);
             }
@@ -1102,10 +1100,7 @@ impl Channel {
         let (row, write) = self.bank_q[b]
             .back()
             .map_or((NO_ROW, false), |e| (e.row, e.write));
-        self.queued += 1;
-        let rank = self.dev.rank_of(b);
-        self.rank_queued[rank] += 1;
-        self.queued_ranks |= 1 << rank;
+        let first = self.bank_q[b].len() == 1;
         // A request queued behind others changes its bank's candidates only
         // if it is the first hit of its direction on the open row (the head,
         // and with it ACT or PRE, stays); otherwise the candidates, and the
@@ -1116,16 +1111,19 @@ impl Channel {
             CommandKind::RD
         };
         let bc = &self.cands[b];
-        if self.bank_q[b].len() == 1
+        if first
             || (row == self.dev.open_row[b]
                 && !bc.c[..bc.n as usize].iter().any(|c| c.kind == hit_kind))
         {
             self.dirty[b] = true;
             self.touch(b);
         }
-        if self.bank_q[b].len() == 1 {
+        if first {
             self.active[b / 64] |= 1 << (b % 64);
             self.queued_banks += 1;
+            let rank = self.dev.rank_of(b);
+            self.rank_banks[rank] += 1;
+            self.queued_ranks |= 1 << rank;
         }
         if self.bank_q[b].len() >= self.cmd_cap {
             self.room[b / 64] &= !(1 << (b % 64));
@@ -1668,16 +1666,15 @@ impl Channel {
                             .expect("candidate position is in the queue");
                         let done = self.dev.issue(kind, bank, e.row, now);
                         self.complete(e, done);
-                        self.queued -= 1;
-                        let rank = self.dev.rank_of(bank);
-                        self.rank_queued[rank] -= 1;
-                        if self.rank_queued[rank] == 0 {
-                            self.queued_ranks &= !(1 << rank);
-                        }
                         self.room[bank / 64] |= 1 << (bank % 64);
                         if self.bank_q[bank].is_empty() {
                             self.active[bank / 64] &= !(1 << (bank % 64));
                             self.queued_banks -= 1;
+                            let rank = self.dev.rank_of(bank);
+                            self.rank_banks[rank] -= 1;
+                            if self.rank_banks[rank] == 0 {
+                                self.queued_ranks &= !(1 << rank);
+                            }
                         }
                         e.row
                     }
