@@ -38,13 +38,62 @@ const FROM_BANK: u8 = 0;
 const FROM_GROUP: u8 = 1;
 const FROM_TABLE: u8 = 2;
 
+/// Where the rows of the bound table start. A row holds one entry per kind
+/// (`stride` of them); there is a row per bank, then per bank group, per
+/// rank, one for the channel, and last a spare entry.
+#[derive(Clone, Copy, Debug)]
+struct Rows {
+    stride: usize,
+    groups: usize,
+    ranks: usize,
+    channel: usize,
+}
+
+impl Rows {
+    fn new(geo: &Geometry, kinds: usize) -> Rows {
+        let stride = kinds;
+        let groups = geo.banks() as usize * stride;
+        let ranks = groups + (geo.ranks * geo.bankgroups) as usize * stride;
+        let channel = ranks + geo.ranks as usize * stride;
+        Rows {
+            stride,
+            groups,
+            ranks,
+            channel,
+        }
+    }
+
+    #[inline]
+    fn bank(&self, b: usize) -> usize {
+        b * self.stride
+    }
+
+    /// Bank group `g` (flat index rank * bankgroups + group).
+    #[inline]
+    fn group(&self, g: usize) -> usize {
+        self.groups + g * self.stride
+    }
+
+    #[inline]
+    fn rank(&self, r: usize) -> usize {
+        self.ranks + r * self.stride
+    }
+
+    #[inline]
+    fn channel(&self) -> usize {
+        self.channel
+    }
+
+    fn spare(&self) -> usize {
+        self.channel + self.stride
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Device {
     pub geo: Geometry,
     rank_shift: u32,
     bg_shift: u32,
-    /// Row length of the bound table: the number of kinds.
-    stride: usize,
     /// The data-bus delays of RD and WR.
     rw_data_delay: [u64; 2],
     pub kinds: Vec<KindInfo>,
@@ -56,13 +105,9 @@ pub(crate) struct Device {
     /// traffic, mispredicted loop exits were a good part of the cost of a
     /// command).
     raises: Vec<Vec<Raise>>,
-    /// The earliest cycle of each kind (rows of `stride`): per bank, then
-    /// per bank group from `group_rows`, per rank from `rank_rows`, for
-    /// the channel at `channel_row`, then the spare entry.
+    /// The earliest cycle of each kind, in the rows of `rows`.
     next: Vec<u64>,
-    group_rows: usize,
-    rank_rows: usize,
-    channel_row: usize,
+    rows: Rows,
     t_faw: u64,
     /// The last four ACT cycles of each rank (ring buffer) and how many.
     faw: Vec<[u64; 4]>,
@@ -108,15 +153,10 @@ impl Device {
                 data: k.data_bus.map(|d| (d.delay as u64, d.cycles as u64)),
             })
             .collect();
-        let stride = nk;
         let ranks = geo.ranks as usize;
         let banks = geo.banks() as usize;
-        let bgs = ranks * geo.bankgroups as usize;
         let (bpr, bpg) = (geo.banks_per_rank() as usize, geo.banks_per_group as usize);
-        let group_rows = banks * stride;
-        let rank_rows = group_rows + bgs * stride;
-        let channel_row = rank_rows + ranks * stride;
-        let spare = channel_row + stride;
+        let rows = Rows::new(&geo, nk);
         // Keep the longest of duplicate rules.
         let mut longest: Vec<((usize, Scope, usize), u64)> = Vec::new();
         for r in set.rules() {
@@ -137,23 +177,23 @@ impl Device {
                     // every bank of its rank.
                     Scope::Bank if rank_command => {
                         for b in rank * bpr..(rank + 1) * bpr {
-                            raise(FROM_TABLE, b * stride + to);
+                            raise(FROM_TABLE, rows.bank(b) + to);
                         }
                     }
                     Scope::BankGroup if rank_command => {
                         for g in rank * bpr / bpg..(rank + 1) * bpr / bpg {
-                            raise(FROM_TABLE, group_rows + g * stride + to);
+                            raise(FROM_TABLE, rows.group(g) + to);
                         }
                     }
                     Scope::Bank => raise(FROM_BANK, to),
                     Scope::BankGroup => raise(FROM_GROUP, to),
-                    Scope::Rank => raise(FROM_TABLE, rank_rows + rank * stride + to),
+                    Scope::Rank => raise(FROM_TABLE, rows.rank(rank) + to),
                     Scope::OtherRanks => {
                         for other in (0..ranks).filter(|&o| o != rank) {
-                            raise(FROM_TABLE, rank_rows + other * stride + to);
+                            raise(FROM_TABLE, rows.rank(other) + to);
                         }
                     }
-                    Scope::Channel => raise(FROM_TABLE, channel_row + to),
+                    Scope::Channel => raise(FROM_TABLE, rows.channel() + to),
                 }
             }
         }
@@ -169,7 +209,7 @@ impl Device {
                     padded,
                     Raise {
                         from: FROM_TABLE,
-                        at: spare,
+                        at: rows.spare(),
                         cycles: 0,
                     },
                 );
@@ -185,15 +225,12 @@ impl Device {
             geo,
             rank_shift: geo.banks_per_rank().trailing_zeros(),
             bg_shift: geo.banks_per_group.trailing_zeros(),
-            stride,
             rw_data_delay: [CommandKind::RD, CommandKind::WR]
                 .map(|k| kinds[k.index()].data.map_or(0, |(delay, _)| delay)),
             kinds,
             raises,
-            next: vec![0; spare + 1],
-            group_rows,
-            rank_rows,
-            channel_row,
+            next: vec![0; rows.spare() + 1],
+            rows,
             t_faw: set.t_faw() as u64,
             faw: vec![[0; 4]; ranks],
             faw_head: vec![0; ranks],
@@ -253,21 +290,20 @@ impl Device {
     #[inline]
     pub fn local_bound(&self, kind: CommandKind, bank: usize) -> u64 {
         let k = kind.index();
-        let stride = self.stride;
+        let rows = self.rows;
         if self.kinds[k].row == RowUse::NeedsAllClosed {
             let first = self.rank_of(bank) * self.banks_per_rank();
             let bpg = self.geo.banks_per_group as usize;
             let mut m = 0;
             for b in first..first + self.banks_per_rank() {
-                m = m.max(self.next[b * stride + k]);
+                m = m.max(self.next[rows.bank(b) + k]);
             }
             for g in first / bpg..(first + self.banks_per_rank()) / bpg {
-                m = m.max(self.next[self.group_rows + g * stride + k]);
+                m = m.max(self.next[rows.group(g) + k]);
             }
             m
         } else {
-            self.next[bank * stride + k]
-                .max(self.next[self.group_rows + self.group_of(bank) * stride + k])
+            self.next[rows.bank(bank) + k].max(self.next[rows.group(self.group_of(bank)) + k])
         }
     }
 
@@ -277,8 +313,8 @@ impl Device {
     pub fn shared_bound(&self, kind: CommandKind, rank: usize) -> u64 {
         let k = kind.index();
         let info = self.kinds[k];
-        let mut t = self.next[self.rank_rows + rank * self.stride + k]
-            .max(self.next[self.channel_row + k])
+        let mut t = self.next[self.rows.rank(rank) + k]
+            .max(self.next[self.rows.channel() + k])
             .max(self.bus_free[self.bus_of_rank[rank]]);
         if info.row == RowUse::Opens {
             t = t.max(self.faw_bound[rank]);
@@ -295,7 +331,8 @@ impl Device {
     pub fn request_shared_bounds(&self, ranks: u64, out: &mut [[u64; 4]]) {
         // The channel's part, the same for every rank. RD and WR always
         // move data (a set extends the standard one).
-        let c = &self.next[self.channel_row..self.channel_row + 4];
+        let at = self.rows.channel();
+        let c = &self.next[at..at + 4];
         let [rd_delay, wr_delay] = self.rw_data_delay;
         let channel = [
             c[0],
@@ -308,7 +345,7 @@ impl Device {
             let rank = left.trailing_zeros() as usize;
             left &= left - 1;
             let bus = self.bus_free[self.bus_of_rank[rank]];
-            let at = self.rank_rows + rank * self.stride;
+            let at = self.rows.rank(rank);
             let r = &self.next[at..at + 4];
             out[rank] = [
                 r[0].max(channel[0]).max(bus).max(self.faw_bound[rank]),
@@ -322,14 +359,14 @@ impl Device {
     /// The bound of `kind` set by rules of scope `Bank` on `bank`.
     #[inline]
     pub fn bank_bound(&self, kind: CommandKind, bank: usize) -> u64 {
-        self.next[bank * self.stride + kind.index()]
+        self.next[self.rows.bank(bank) + kind.index()]
     }
 
     /// The bank-group bounds of ACT, PRE, RD and WR at bank group `g` (flat
     /// index rank * bankgroups + group).
     #[inline]
     pub fn group_bounds(&self, g: usize) -> [u64; 4] {
-        let at = self.group_rows + g * self.stride;
+        let at = self.rows.group(g);
         let b = &self.next[at..at + 4];
         [b[0], b[1], b[2], b[3]]
     }
@@ -347,7 +384,6 @@ impl Device {
         let k = kind.index();
         let info = self.kinds[k];
         let rank = self.rank_of(bank);
-        let stride = self.stride;
         self.counts[k] += 1;
         let bus = self.bus_of_rank[rank];
         self.bus_free[bus] = t + info.slots;
@@ -363,14 +399,14 @@ impl Device {
         let done = (data_end & moves) | ((t + info.slots) & !moves);
         self.end = self.end.max(done);
 
-        let rows = [
-            bank * stride,
-            self.group_rows + self.group_of(bank) * stride,
+        let from = [
+            self.rows.bank(bank),
+            self.rows.group(self.group_of(bank)),
             0,
             0,
         ];
         for r in &self.raises[k * self.geo.ranks as usize + rank] {
-            let e = &mut self.next[rows[r.from as usize & 3] + r.at];
+            let e = &mut self.next[from[r.from as usize & 3] + r.at];
             *e = (*e).max(t + r.cycles);
         }
 
