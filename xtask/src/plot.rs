@@ -317,17 +317,21 @@ fn shorten(s: &str, n: usize) -> String {
 /// Left margin of a legend strip, pixels.
 const LEGEND_INDENT: i32 = 40;
 
+/// Top of a legend's first line, and the height of a line, pixels.
+const LEGEND_TOP: i32 = 4;
+const LEGEND_LINE: i32 = 18;
+
 /// Where each legend entry starts (its square's top-left corner, less
 /// 2 pixels down) when wrapped into `width` pixels.
 fn legend_layout(entries: &[(String, RGBColor)], width: u32) -> Vec<(i32, i32)> {
-    let (mut x, mut y) = (8i32, 4i32);
+    let (mut x, mut y) = (8i32, LEGEND_TOP);
     entries
         .iter()
         .map(|(label, _)| {
             let w = 18 + text_width(label, 13) + 16;
             if x > 8 && x + w > width as i32 {
                 x = 8;
-                y += 18;
+                y += LEGEND_LINE;
             }
             let at = (x, y);
             x += w;
@@ -351,11 +355,13 @@ fn legend(area: &Area, entries: &[(String, RGBColor)]) -> Result<()> {
     Ok(())
 }
 
-/// Lines a legend takes in `width` pixels.
-fn legend_lines(entries: &[(String, RGBColor)], width: u32) -> u32 {
-    legend_layout(entries, width)
+/// Height of the strip a legend takes in `width` pixels: its lines and a
+/// 10-pixel margin.
+fn legend_height(entries: &[(String, RGBColor)], width: u32) -> u32 {
+    let lines = legend_layout(entries, width)
         .last()
-        .map_or(1, |&(_, y)| (y - 4) as u32 / 18 + 1)
+        .map_or(1, |&(_, y)| (y - LEGEND_TOP) / LEGEND_LINE + 1);
+    (10 + LEGEND_LINE * lines) as u32
 }
 
 /// What a chart's axes show: the scales, their descriptions and how their
@@ -479,7 +485,7 @@ pub fn compare_svg(rows: &[Row], baseline: Option<&str>) -> Result<String> {
         component_legend.push(("other".into(), PALETTE[9]));
     }
     let half = WIDTH / 2;
-    let legend_h = 10 + 18 * legend_lines(&component_legend, half - LEGEND_INDENT as u32);
+    let legend_h = legend_height(&component_legend, half - LEGEND_INDENT as u32);
     let heights: Vec<u32> = groups
         .iter()
         .map(|(_, g)| 40 + 90 + 30 * g.len() as u32 + legend_h)
@@ -818,7 +824,7 @@ pub fn sweep_svg(file: &SweepFile, metric: Figure) -> Result<String> {
         }
     );
     let half = WIDTH / 2;
-    let legend_h = 10 + 18 * legend_lines(&entries, WIDTH - LEGEND_INDENT as u32);
+    let legend_h = legend_height(&entries, WIDTH - LEGEND_INDENT as u32);
     let height = 40 + 400 + legend_h;
 
     svg(
@@ -1008,7 +1014,7 @@ pub fn reproduce_svg(entries: &[(Outcome, Tolerance)]) -> Result<String> {
         }
     }
     verdicts.push(("tolerance band".into(), GRID));
-    let legend_h = 10 + 18 * legend_lines(&verdicts, WIDTH - LEGEND_INDENT as u32);
+    let legend_h = legend_height(&verdicts, WIDTH - LEGEND_INDENT as u32);
     let height = 40 + 440 + legend_h;
     let title = format!(
         "{} published numbers{}",
