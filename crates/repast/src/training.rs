@@ -5,9 +5,10 @@
 //! Per-epoch time and energy come from the models: an epoch is
 //! `ceil(N / B)` steps of the workload's batch `B` over a training set of
 //! `N` samples (`pimzoo_ir::dataset`, shared by every model). Epochs to
-//! accuracy are *not* modelled: the whole-training comparison takes the ratio `r = epochs(first order) / epochs(K-FAC)` as
-//! an input (the preset's `training.epoch_reduction`, from the brief's
-//! reading of the paper's slide 31), so that
+//! accuracy are *not* modelled: the whole-training comparison takes the
+//! ratio `r = epochs(first order) / epochs(K-FAC)` as an input (the preset's
+//! `training.epoch_reduction`, from the brief's reading of the paper's
+//! slide 31), so that
 //!
 //! ```text
 //! speedup(whole training)  = r x T_epoch(baseline, first order) / T_epoch(RePAST, K-FAC)

@@ -89,10 +89,10 @@ impl Lanes {
     /// Whether to search with the lanes, with `queued` banks holding
     /// requests: from [`ON_AT`] queued banks until fewer than [`OFF_BELOW`].
     /// With a few banks queued (streaming, the optimizer update) the exact
-    /// scan looks at them for less than the lanes' upkeep costs. `bounds` gives a
-    /// bank's own and its bank group's bounds: they are read again for every
-    /// bank when the lanes are turned on, and when `base` is moved up to
-    /// `now` (once it has fallen far behind).
+    /// scan looks at them for less than the lanes' upkeep costs. `bounds`
+    /// gives a bank's own and its bank group's bounds: they are read again
+    /// for every bank when the lanes are turned on, and when `base` is moved
+    /// up to `now` (once it has fallen far behind).
     #[inline]
     pub(super) fn in_use(
         &mut self,
