@@ -51,22 +51,14 @@ pub struct Args {
     pub metrics: Vec<String>,
 }
 
+/// A bare `compare`: the defaults the attributes above declare, parsed from
+/// no arguments, so that they are written in one place.
 impl Default for Args {
     fn default() -> Self {
-        Args {
-            network: Vec::new(),
-            network_file: Vec::new(),
-            onnx: Vec::new(),
-            input: Vec::new(),
-            workload: WorkloadArgs::default(),
-            arch: Vec::new(),
-            config: Vec::new(),
-            format: Format::Table,
-            plot: None,
-            baseline: None,
-            details: Details::Auto,
-            metrics: Vec::new(),
-        }
+        use clap::FromArgMatches;
+        let command = <Args as clap::Args>::augment_args(clap::Command::new("compare"));
+        Args::from_arg_matches(&command.get_matches_from(["compare"]))
+            .expect("no arguments parse to the defaults")
     }
 }
 
@@ -83,17 +75,6 @@ pub struct WorkloadArgs {
     /// Number formats: fp32, bf16, fp16, int8, fxN, or LOW/HIGH such as 8/32.
     #[arg(short, long, default_value = "fp32")]
     pub precision: String,
-}
-
-impl Default for WorkloadArgs {
-    fn default() -> Self {
-        WorkloadArgs {
-            task: TaskArg::Inference,
-            optimizer: None,
-            batch: 1,
-            precision: "fp32".into(),
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
